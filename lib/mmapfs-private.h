@@ -7,13 +7,15 @@
  */
 #pragma once
 
-#include <setjmp.h>
 #include <unistd.h>
 #include "mmapfs/mmapfs.h"
 
 G_BEGIN_DECLS
 
 void mmapfs_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* Client text for an error sentence: quoted, escaped, cut after 64 bytes (parse.c). */
+char *mmapfs_quote (const char *text, gsize len);
 
 /* A file descriptor closed when it goes out of scope; -1 means none. */
 typedef int MmapfsFd;
@@ -35,29 +37,16 @@ mmapfs_steal_fd (MmapfsFd *fd)
 }
 
 /*
- * The SIGBUS guard. A thread that is about to touch mapped bytes which a
- * truncation of the backing file could have taken away arms a jump buffer;
- * the handler jumps back to it instead of killing the process:
- *
- *	MmapfsGuard guard;
- *	mmapfs_guard_push (&guard);
- *	if (sigsetjmp (guard.env, 0) != 0) {
- *		mmapfs_guard_leave (&guard);
- *		-> the access faulted: report EIO
- *	}
- *	... touch the mapping ...
- *	mmapfs_guard_leave (&guard);
- *
- * sigsetjmp must be called in the frame that later continues, so it
- * cannot hide in a helper function.
+ * The SIGBUS guard (guard.c). Code that touches mapped bytes which a
+ * truncation of the backing file could take away runs them through
+ * mmapfs_guard_run(): a fault inside @func returns FALSE instead of
+ * killing the process, and the caller reports EIO. @func must not hold
+ * resources that a jump out of it would leak.
  */
-typedef struct {
-	sigjmp_buf env;
-	void *previous;
-} MmapfsGuard;
+typedef void (*MmapfsGuardFunc) (gpointer data);
 
 void mmapfs_guard_install (void);
-void mmapfs_guard_push (MmapfsGuard *guard);
-void mmapfs_guard_leave (MmapfsGuard *guard);
+gboolean mmapfs_guard_run (MmapfsGuardFunc func, gpointer data);
+gboolean mmapfs_guard_copy (void *dest, const void *src, gsize n, gboolean overlap);
 
 G_END_DECLS

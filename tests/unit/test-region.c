@@ -1,0 +1,953 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of MmapfsRegion: every method of the Python surface with its
+ * edge cases and errnos, the positionless server API, resize and its
+ * undo, the SIGBUS guard on a truncated backing file, and a threaded test
+ * of readers and writers racing a resizer. The differential test in
+ * tests/diff compares the same methods against Python's mmap at random;
+ * these tests pin down the cases by name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <mmapfs/mmapfs.h>
+
+typedef struct {
+	char *dir;
+	char *path; /* a file of `size` bytes: byte i is 'a' + i % 26 */
+	gsize size;
+} Fixture;
+
+static gsize page;
+
+static void
+write_pattern (const char *path, gsize size)
+{
+	g_autofree char *buf = g_malloc (size + 1);
+
+	for (gsize i = 0; i < size; i++)
+		buf[i] = (char) ('a' + i % 26);
+	g_assert_true (g_file_set_contents (path, buf, (gssize) size, NULL));
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+	f->size = data != NULL ? GPOINTER_TO_SIZE (data) : 3 * page + 100;
+	f->dir = g_dir_make_tmp ("mmapfs-region-XXXXXX", NULL);
+	g_assert_nonnull (f->dir);
+	f->path = g_build_filename (f->dir, "file", NULL);
+	write_pattern (f->path, f->size);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+	g_assert_cmpint (system (cmd), ==, 0);
+	g_free (f->path);
+	g_free (f->dir);
+}
+
+static char *
+file_contents (const char *path, gsize *len)
+{
+	char *contents = NULL;
+
+	g_assert_true (g_file_get_contents (path, &contents, len, NULL));
+	return contents;
+}
+
+static gsize
+file_size (const char *path)
+{
+	struct stat st;
+
+	g_assert_cmpint (stat (path, &st), ==, 0);
+	return (gsize) st.st_size;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+test_open_defaults (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+
+	g_assert_no_error (error);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, f->size);
+	g_assert_cmpint (mmapfs_region_file_size (r, NULL), ==, f->size);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 0);
+	g_assert_cmpstr (mmapfs_region_get_path (r), ==, f->path);
+	g_assert_false (mmapfs_region_is_anonymous (r));
+	g_assert_true (mmapfs_region_is_writable (r));
+	g_assert_true (mmapfs_region_is_resizable (r));
+	g_assert_false (mmapfs_region_closed (r));
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_NORMAL);
+}
+
+static void
+test_open_offset_length (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = NULL;
+	g_autoptr (GBytes) bytes = NULL;
+
+	r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, page, 10, &error);
+	g_assert_no_error (error);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, 10);
+	bytes = mmapfs_region_read (r, -1, &error);
+	g_assert_no_error (error);
+	/* byte `page` of the file is 'a' + page % 26 */
+	g_assert_cmpint (((const char *) g_bytes_get_data (bytes, NULL))[0], ==, 'a' + page % 26);
+	g_clear_pointer (&r, mmapfs_region_unref);
+
+	/* length 0 maps to the end of the file */
+	r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, 2 * page, 0, &error);
+	g_assert_no_error (error);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, f->size - 2 * page);
+	g_assert_cmpint (mmapfs_region_get_offset (r), ==, 2 * page);
+
+	/* offset + length exactly at the end is fine */
+	g_clear_pointer (&r, mmapfs_region_unref);
+	r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, page, f->size - page, &error);
+	g_assert_no_error (error);
+}
+
+static void
+test_open_errors (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autofree char *missing = g_build_filename (f->dir, "missing", NULL);
+	g_autofree char *empty = g_build_filename (f->dir, "empty", NULL);
+	g_autofree char *fifo = g_build_filename (f->dir, "fifo", NULL);
+	struct {
+		const char *path;
+		MmapfsAccess access;
+		guint64 offset;
+		guint64 length;
+		int errnum;
+	} cases[] = {
+		{ missing, MMAPFS_ACCESS_WRITE, 0, 0, ENOENT },
+		{ f->dir, MMAPFS_ACCESS_WRITE, 0, 0, EINVAL },
+		{ f->dir, MMAPFS_ACCESS_READ, 0, 0, EINVAL },
+		{ fifo, MMAPFS_ACCESS_READ, 0, 0, EINVAL },
+		{ "/dev/null", MMAPFS_ACCESS_READ, 0, 0, EINVAL },
+		{ empty, MMAPFS_ACCESS_WRITE, 0, 0, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 1, 0, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 100, 10, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 4 * page, 0, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 4 * page, 1, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 0, f->size + 1, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, page, f->size - page + 1, EINVAL },
+		{ f->path, MMAPFS_ACCESS_WRITE, 0, G_MAXUINT64, EINVAL },
+	};
+
+	g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+	g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		g_autoptr (GError) error = NULL;
+		g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (
+			cases[i].path, cases[i].access, cases[i].offset, cases[i].length, &error);
+
+		g_test_message ("case %u: %s", i, cases[i].path);
+		g_assert_null (r);
+		g_assert_error (error, MMAPFS_ERROR, cases[i].errnum);
+		g_assert_nonnull (strstr (error->message, " "));
+	}
+	/* a refused map leaves the file alone */
+	g_assert_cmpint (file_size (f->path), ==, f->size);
+}
+
+static void
+test_open_fd (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = NULL;
+	int fd = open (f->path, O_RDONLY);
+
+	g_assert_cmpint (fd, >=, 0);
+	/* a read-only descriptor cannot back a shared writable mapping */
+	r = mmapfs_region_new_from_fd (fd, MMAPFS_ACCESS_WRITE, 0, 0, &error);
+	g_assert_null (r);
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+
+	/* but can back a copy-on-write one; the region keeps its own descriptor */
+	r = mmapfs_region_new_from_fd (fd, MMAPFS_ACCESS_COPY, 0, 0, &error);
+	g_assert_no_error (error);
+	close (fd);
+	g_assert_cmpint (mmapfs_region_file_size (r, &error), ==, f->size);
+	g_assert_null (mmapfs_region_get_path (r));
+
+	r = (mmapfs_region_unref (r), NULL);
+	r = mmapfs_region_new_from_fd (1000, MMAPFS_ACCESS_READ, 0, 0, &error);
+	g_assert_null (r);
+	g_assert_error (error, MMAPFS_ERROR, EBADF);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+test_read_family (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = NULL;
+	g_autoptr (GBytes) bytes = NULL;
+	g_autofree char *text = g_build_filename (f->dir, "text", NULL);
+
+	g_assert_true (g_file_set_contents (text, "one\ntwo\nthree", -1, NULL));
+	r = mmapfs_region_new_from_path (text, MMAPFS_ACCESS_READ, 0, 0, &error);
+	g_assert_no_error (error);
+
+	bytes = mmapfs_region_readline (r, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "one\n", 4);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	g_assert_cmpint (mmapfs_region_read_byte (r, &error), ==, 't');
+	bytes = mmapfs_region_read (r, 2, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "wo", 2);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	bytes = mmapfs_region_readline (r, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "\n", 1);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	/* the last line has no newline: read to the end */
+	bytes = mmapfs_region_readline (r, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "three", 5);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 13);
+
+	/* at the end: empty reads, read_byte fails and the position stays */
+	bytes = mmapfs_region_read (r, -1, &error);
+	g_assert_cmpuint (g_bytes_get_size (bytes), ==, 0);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	bytes = mmapfs_region_readline (r, &error);
+	g_assert_cmpuint (g_bytes_get_size (bytes), ==, 0);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	g_assert_no_error (error);
+	g_assert_cmpint (mmapfs_region_read_byte (r, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 13);
+
+	/* read(n) with n larger than what remains, and read(-1) */
+	g_assert_true (mmapfs_region_seek (r, 10, 0, NULL));
+	bytes = mmapfs_region_read (r, 100, &error);
+	g_assert_cmpuint (g_bytes_get_size (bytes), ==, 3);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	g_assert_true (mmapfs_region_seek (r, 0, 0, NULL));
+	bytes = mmapfs_region_read (r, -1, &error);
+	g_assert_cmpuint (g_bytes_get_size (bytes), ==, 13);
+}
+
+static void
+test_write_family (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	g_autofree char *contents = NULL;
+
+	g_assert_cmpint (mmapfs_region_write (r, "XYZ", 3, &error), ==, 3);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 3);
+	g_assert_true (mmapfs_region_write_byte (r, '!', &error));
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 4);
+
+	/* all or nothing at the end: nothing written, position kept */
+	g_assert_true (mmapfs_region_seek (r, -2, 2, NULL));
+	g_assert_cmpint (mmapfs_region_write (r, "123", 3, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, f->size - 2);
+	g_assert_cmpint (mmapfs_region_write (r, "12", 2, &error), ==, 2);
+	g_assert_false (mmapfs_region_write_byte (r, '3', &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_write (r, "", 0, &error), ==, 0);
+
+	g_assert_true (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
+	contents = file_contents (f->path, NULL);
+	g_assert_cmpmem (contents, 4, "XYZ!", 4);
+	g_assert_cmpmem (contents + f->size - 2, 2, "12", 2);
+}
+
+static void
+test_read_only (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, 0, 0,
+								  &error);
+
+	g_assert_false (mmapfs_region_is_writable (r));
+	g_assert_cmpint (mmapfs_region_write (r, "x", 1, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_write_byte (r, 'x', &error));
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 0, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_set_slice (r, 0, 1, "x", 1, &error));
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_move (r, 0, 1, 1, &error));
+	g_assert_error (error, MMAPFS_ERROR, EACCES);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_resize (r, page, &error));
+	g_assert_error (error, MMAPFS_ERROR, EPERM);
+	g_clear_error (&error);
+	/* flush of a read mapping checks the range but not the alignment */
+	g_assert_true (mmapfs_region_flush (r, 1, 10, MMAPFS_FLUSH_SYNC, &error));
+	g_assert_false (mmapfs_region_flush (r, 0, (gint64) f->size + 1, MMAPFS_FLUSH_SYNC,
+					     &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_assert_cmpint (file_size (f->path), ==, f->size);
+}
+
+static void
+test_copy_mode (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_COPY, 0, 0,
+								  &error);
+	g_autofree char *contents = NULL;
+	char byte;
+
+	g_assert_cmpint (mmapfs_region_pwrite (r, "COPY", 4, 0, &error), ==, 4);
+	g_assert_true (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
+	g_assert_cmpint (mmapfs_region_pread (r, &byte, 1, 0, &error), ==, 1);
+	g_assert_cmpint (byte, ==, 'C');
+	g_assert_false (mmapfs_region_resize (r, page, &error));
+	g_assert_error (error, MMAPFS_ERROR, EPERM);
+	g_clear_pointer (&r, mmapfs_region_unref);
+	contents = file_contents (f->path, NULL);
+	g_assert_cmpmem (contents, 4, "abcd", 4);
+}
+
+static void
+test_seek (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, 0, 0,
+								  &error);
+
+	g_assert_true (mmapfs_region_seek (r, (gint64) f->size, 0, &error));
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, f->size);
+	g_assert_true (mmapfs_region_seek (r, -10, 1, &error));
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, f->size - 10);
+	g_assert_true (mmapfs_region_seek (r, -(gint64) f->size, 2, &error));
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 0);
+
+	const struct {
+		gint64 pos;
+		int whence;
+	} bad[] = {
+		{ -1, 0 }, { (gint64) f->size + 1, 0 }, { -1, 1 }, { 1, 2 },
+		{ G_MAXINT64, 2 }, { G_MININT64, 1 }, { 0, 3 }, { 0, -1 },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+		g_assert_false (mmapfs_region_seek (r, bad[i].pos, bad[i].whence, &error));
+		g_assert_error (error, MMAPFS_ERROR, EINVAL);
+		g_clear_error (&error);
+		g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 0);
+	}
+}
+
+static void
+test_find (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_anonymous (100, &error);
+	gssize at = 0;
+
+	for (int i = 0; i < 50; i++)
+		g_assert_cmpint (mmapfs_region_write (r, "ab", 2, NULL), ==, 2);
+
+	const struct {
+		gboolean reverse;
+		const char *needle;
+		gint64 start;
+		gint64 end;
+		gssize expect;
+	} cases[] = {
+		/* the position (100, after the writes) is the default start */
+		{ FALSE, "a", MMAPFS_UNSET, MMAPFS_UNSET, -1 },
+		{ FALSE, "", MMAPFS_UNSET, MMAPFS_UNSET, 100 },
+		{ FALSE, "ab", 0, MMAPFS_UNSET, 0 },
+		{ FALSE, "ba", 0, MMAPFS_UNSET, 1 },
+		{ TRUE, "ab", 0, MMAPFS_UNSET, 98 },
+		{ TRUE, "a", 0, -3, 96 },
+		{ FALSE, "ab", 98, MMAPFS_UNSET, 98 },
+		{ FALSE, "ab", 97, 99, -1 },
+		{ FALSE, "b", -5, MMAPFS_UNSET, 95 },
+		{ FALSE, "a", -500, MMAPFS_UNSET, 0 },
+		{ FALSE, "a", 50, 10, -1 },
+		{ TRUE, "a", 50, 10, -1 },
+		{ FALSE, "", 50, 10, 50 },
+		{ TRUE, "", 50, 10, 10 },
+		{ FALSE, "", 500, MMAPFS_UNSET, 100 },
+		{ TRUE, "", -500, -400, 0 },
+		{ FALSE, "abc", 0, MMAPFS_UNSET, -1 },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		gboolean ok = cases[i].reverse
+				      ? mmapfs_region_rfind (r, cases[i].needle, strlen (cases[i].needle),
+							     cases[i].start, cases[i].end, &at, &error)
+				      : mmapfs_region_find (r, cases[i].needle, strlen (cases[i].needle),
+							    cases[i].start, cases[i].end, &at, &error);
+		g_test_message ("case %u", i);
+		g_assert_no_error (error);
+		g_assert_true (ok);
+		g_assert_cmpint (at, ==, cases[i].expect);
+	}
+	/* the default start follows the position, which find does not move */
+	g_assert_true (mmapfs_region_seek (r, 5, 0, NULL));
+	g_assert_true (mmapfs_region_rfind (r, "a", 1, MMAPFS_UNSET, MMAPFS_UNSET, &at, NULL));
+	g_assert_cmpint (at, ==, 98);
+	g_assert_true (mmapfs_region_find (r, "a", 1, MMAPFS_UNSET, MMAPFS_UNSET, &at, NULL));
+	g_assert_cmpint (at, ==, 6);
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 5);
+	(void) f;
+}
+
+static void
+test_regex (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, 0, 0,
+								  &error);
+	g_autoptr (GRegex) regex = g_regex_new ("x[y]z", G_REGEX_RAW, 0, &error);
+	g_autoptr (GRegex) binary = g_regex_new ("\\xff\\x00", G_REGEX_RAW, 0, &error);
+	gssize start = 0;
+	gssize end = 0;
+
+	g_assert_no_error (error);
+	g_assert_true (mmapfs_region_search_regex (r, regex, 0, MMAPFS_UNSET, &start, &end, &error));
+	g_assert_cmpint (start, ==, 23);
+	g_assert_cmpint (end, ==, 26);
+	/* start past the first hit finds the next one, 26 bytes on */
+	g_assert_true (mmapfs_region_search_regex (r, regex, 24, MMAPFS_UNSET, &start, &end, &error));
+	g_assert_cmpint (start, ==, 49);
+	/* the end bound hides a match that would cross it */
+	g_assert_true (mmapfs_region_search_regex (r, regex, 0, 25, &start, &end, &error));
+	g_assert_cmpint (start, ==, -1);
+	g_assert_true (mmapfs_region_search_regex (r, binary, 0, MMAPFS_UNSET, &start, NULL, &error));
+	g_assert_cmpint (start, ==, -1);
+}
+
+static void
+test_items_slices (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	g_autoptr (GBytes) bytes = NULL;
+
+	g_assert_cmpint (mmapfs_region_get_item (r, 0, &error), ==, 'a');
+	g_assert_cmpint (mmapfs_region_get_item (r, -1, &error), ==, 'a' + (f->size - 1) % 26);
+	g_assert_cmpint (mmapfs_region_get_item (r, (gint64) f->size, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_get_item (r, -(gint64) f->size - 1, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_true (mmapfs_region_set_item (r, -1, '#', &error));
+	g_assert_cmpint (mmapfs_region_get_item (r, (gint64) f->size - 1, &error), ==, '#');
+
+	bytes = mmapfs_region_get_slice (r, 2, 5, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "cde", 3);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	bytes = mmapfs_region_get_slice (r, 5, 2, &error);
+	g_assert_cmpuint (g_bytes_get_size (bytes), ==, 0);
+	g_clear_pointer (&bytes, g_bytes_unref);
+	bytes = mmapfs_region_get_slice (r, -500000, 3, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "abc", 3);
+	g_clear_pointer (&bytes, g_bytes_unref);
+
+	g_assert_true (mmapfs_region_set_slice (r, 0, 3, "XYZ", 3, &error));
+	g_assert_true (mmapfs_region_set_slice (r, 5, 2, "", 0, &error));
+	g_assert_false (mmapfs_region_set_slice (r, 0, 3, "XY", 2, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	bytes = mmapfs_region_get_slice (r, MMAPFS_UNSET, 4, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "XYZd", 4);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, f->size);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+collect (const guint8 *bytes, gsize count, gpointer user_data)
+{
+	g_byte_array_append (user_data, bytes != NULL ? bytes : (const guint8 *) "", (guint) count);
+}
+
+static void
+test_positionless (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	g_autoptr (GByteArray) got = g_byte_array_new ();
+	MmapfsRegionStats stats;
+	char buf[16];
+
+	/* pwrite crossing the end stores what fits; at the end ENOSPC */
+	g_assert_cmpint (mmapfs_region_pwrite (r, "0123456789", 10, f->size - 4, &error), ==, 4);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, f->size, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, ENOSPC);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 0, f->size + 5, &error), ==, 0);
+
+	g_assert_cmpint (mmapfs_region_pread (r, buf, sizeof buf, f->size - 4, &error), ==, 4);
+	g_assert_cmpmem (buf, 4, "0123", 4);
+	g_assert_cmpint (mmapfs_region_pread (r, buf, sizeof buf, f->size, &error), ==, 0);
+	g_assert_cmpint (mmapfs_region_pread (r, buf, sizeof buf, G_MAXUINT64, &error), ==, 0);
+
+	g_assert_cmpint (mmapfs_region_read_at (r, 1, 3, collect, got, &error), ==, 3);
+	g_assert_cmpmem (got->data, got->len, "bcd", 3);
+	g_assert_cmpint (mmapfs_region_read_at (r, f->size, 3, collect, got, &error), ==, 0);
+	g_assert_cmpuint (got->len, ==, 3);
+	/* the position is never used nor moved */
+	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 0);
+
+	mmapfs_region_get_stats (r, &stats);
+	g_assert_cmpuint (stats.writes, ==, 1);
+	g_assert_cmpuint (stats.bytes_written, ==, 4);
+	g_assert_cmpuint (stats.reads, ==, 5);
+	g_assert_cmpuint (stats.bytes_read, ==, 4 + 3);
+}
+
+static void
+test_move (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_anonymous (10, &error);
+	g_autoptr (GBytes) bytes = NULL;
+
+	g_assert_cmpint (mmapfs_region_write (r, "0123456789", 10, &error), ==, 10);
+	g_assert_true (mmapfs_region_move (r, 2, 0, 5, &error)); /* overlapping */
+	bytes = mmapfs_region_get_slice (r, 0, 10, &error);
+	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), 10, "0101234789", 10);
+	g_assert_true (mmapfs_region_move (r, 10, 0, 0, &error));
+	g_assert_false (mmapfs_region_move (r, 6, 0, 5, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_move (r, 0, 11, 0, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_move (r, 0, 0, G_MAXUINT64, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	(void) f;
+}
+
+static void
+test_resize_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, page,
+								  0, &error);
+	gsize old_len = f->size - page;
+	char byte = 0;
+
+	g_assert_true (mmapfs_region_madvise (r, MADV_SEQUENTIAL, 0, (gint64) page, &error));
+	g_assert_true (mmapfs_region_resize (r, 5 * page, &error));
+	g_assert_no_error (error);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, 5 * page);
+	/* the file is offset + length long; new bytes are zero; old ones kept */
+	g_assert_cmpint (file_size (f->path), ==, 6 * page);
+	g_assert_cmpint (mmapfs_region_pread (r, &byte, 1, 5 * page - 1, NULL), ==, 1);
+	g_assert_cmpint (byte, ==, 0);
+	g_assert_cmpint (mmapfs_region_pread (r, &byte, 1, 0, NULL), ==, 1);
+	g_assert_cmpint (byte, ==, 'a' + page % 26);
+	/* the access pattern survives, even though advice split the mapping */
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_SEQUENTIAL);
+
+	g_assert_true (mmapfs_region_resize (r, 10, &error));
+	g_assert_cmpint (file_size (f->path), ==, page + 10);
+
+	/* refused before anything is touched */
+	g_assert_false (mmapfs_region_resize (r, 0, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_resize (r, G_MAXUINT64, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_cmpint (file_size (f->path), ==, page + 10);
+	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, 10);
+	(void) old_len;
+}
+
+static void
+test_resize_anonymous (void)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_anonymous (page, &error);
+	char buf[4];
+
+	g_assert_true (mmapfs_region_is_anonymous (r));
+	g_assert_cmpint (mmapfs_region_file_size (r, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EBADF);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "keep", 4, 0, &error), ==, 4);
+	g_assert_true (mmapfs_region_resize (r, 3 * page, &error));
+	g_assert_true (mmapfs_region_resize (r, 4, &error));
+	g_assert_cmpint (mmapfs_region_pread (r, buf, 4, 0, &error), ==, 4);
+	g_assert_cmpmem (buf, 4, "keep", 4);
+	g_assert_null (mmapfs_region_new_anonymous (0, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+}
+
+static void
+test_flush (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	MmapfsRegionStats stats;
+
+	g_assert_true (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
+	g_assert_true (mmapfs_region_flush (r, (gint64) page, 10, MMAPFS_FLUSH_ASYNC, &error));
+	g_assert_true (mmapfs_region_flush (r, 0, 0, MMAPFS_FLUSH_INVALIDATE, &error));
+	g_assert_no_error (error);
+	/* Python's default size is the whole length: a nonzero offset overruns */
+	g_assert_false (mmapfs_region_flush (r, (gint64) page, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
+					     &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_flush (r, 1, 10, MMAPFS_FLUSH_SYNC, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_assert_nonnull (strstr (error->message, "page size"));
+	g_clear_error (&error);
+	g_assert_false (mmapfs_region_flush (r, -1, 1, MMAPFS_FLUSH_SYNC, &error));
+	g_assert_error (error, MMAPFS_ERROR, EINVAL);
+	g_clear_error (&error);
+	mmapfs_region_get_stats (r, &stats);
+	g_assert_cmpuint (stats.flushes, ==, 6);
+}
+
+static void
+test_madvise (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+
+	g_assert_true (mmapfs_region_madvise (r, MADV_RANDOM, MMAPFS_UNSET, MMAPFS_UNSET, &error));
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_RANDOM);
+	g_assert_true (mmapfs_region_madvise (r, MADV_WILLNEED, 0, G_MAXINT64, &error));
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_RANDOM);
+	/* a length past the end is clipped */
+	g_assert_true (mmapfs_region_madvise (r, MADV_NORMAL, (gint64) page, 100 * (gint64) page,
+					      &error));
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_NORMAL);
+	g_assert_no_error (error);
+
+	const struct {
+		gint64 start;
+		gint64 length;
+		int errnum;
+	} bad[] = {
+		{ (gint64) f->size, MMAPFS_UNSET, EINVAL },
+		{ -1, MMAPFS_UNSET, EINVAL },
+		{ 0, -1, EINVAL },
+		{ (gint64) page, G_MAXINT64, EOVERFLOW },
+		{ 1, 10, EINVAL }, /* the kernel's answer for an unaligned start */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+		g_assert_false (mmapfs_region_madvise (r, MADV_SEQUENTIAL, bad[i].start, bad[i].length,
+						       &error));
+		g_assert_error (error, MMAPFS_ERROR, bad[i].errnum);
+		g_clear_error (&error);
+	}
+	g_assert_cmpint (mmapfs_region_get_access_pattern (r), ==, MADV_NORMAL);
+}
+
+static void
+test_lock (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+
+	g_assert_false (mmapfs_region_is_locked (r));
+	if (!mmapfs_region_lock (r, TRUE, &error)) {
+		/* Without CAP_IPC_LOCK a small RLIMIT_MEMLOCK may refuse it. */
+		g_assert_true (g_error_matches (error, MMAPFS_ERROR, ENOMEM) ||
+			       g_error_matches (error, MMAPFS_ERROR, EPERM));
+		g_assert_false (mmapfs_region_is_locked (r));
+		return;
+	}
+	g_assert_true (mmapfs_region_is_locked (r));
+	g_assert_true (mmapfs_region_resize (r, 2 * page, &error));
+	g_assert_true (mmapfs_region_is_locked (r));
+	g_assert_true (mmapfs_region_lock (r, FALSE, &error));
+	g_assert_false (mmapfs_region_is_locked (r));
+}
+
+static void
+test_resident (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_anonymous (8 * page, &error);
+	g_autofree char *text = NULL;
+	g_autoptr (GBytes) vec = NULL;
+
+	/* touch pages 1, 2 and 5 */
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, page, &error), ==, 1);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 2 * page, &error), ==, 1);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 5 * page, &error), ==, 1);
+	vec = mmapfs_region_mincore (r, &error);
+	g_assert_cmpuint (g_bytes_get_size (vec), ==, 8);
+	text = mmapfs_region_format_resident (r, &error);
+	g_assert_no_error (error);
+	g_assert_cmpstr (text, ==, "3/8 pages resident\n1-2\n5-5\n");
+	(void) f;
+}
+
+static void
+test_info (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_READ, 0, 0,
+								  &error);
+	g_autofree char *text = NULL;
+	g_auto (GStrv) lines = NULL;
+	const char *keys[] = { "name", "path", "access", "offset", "length", "file_size",
+			       "page_size", "advice", "locked", "resident_pages", "total_pages",
+			       "reads", "writes", "bytes_read", "bytes_written", "flushes",
+			       "last_error" };
+
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 0, &error), ==, -1);
+	g_clear_error (&error);
+	text = mmapfs_region_format_info (r, "demo", &error);
+	g_assert_no_error (error);
+	lines = g_strsplit (text, "\n", -1);
+	for (guint i = 0; i < G_N_ELEMENTS (keys); i++) {
+		g_autofree char *prefix = g_strdup_printf ("%s: ", keys[i]);
+		g_assert_true (g_str_has_prefix (lines[i], prefix));
+	}
+	g_assert_cmpstr (lines[0], ==, "name: demo");
+	g_assert_cmpstr (lines[2], ==, "access: read");
+	g_assert_true (g_str_has_prefix (lines[16], "last_error: the mapping is read-only"));
+	g_assert_true (g_str_has_suffix (text, "\n"));
+}
+
+static void
+test_closed (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	gssize at;
+	char byte;
+
+	g_assert_cmpint (mmapfs_region_pwrite (r, "Z", 1, 0, NULL), ==, 1);
+	g_assert_true (mmapfs_region_close (r, &error));
+	g_assert_true (mmapfs_region_close (r, &error));
+	g_assert_true (mmapfs_region_closed (r));
+	g_assert_no_error (error);
+	/* closing flushed the write */
+	{
+		g_autofree char *contents = file_contents (f->path, NULL);
+		g_assert_cmpint (contents[0], ==, 'Z');
+	}
+
+#define ASSERT_EBADF(call)                                          \
+	do {                                                        \
+		g_assert_false ((call) > 0);                        \
+		g_assert_error (error, MMAPFS_ERROR, EBADF);        \
+		g_clear_error (&error);                             \
+	} while (0)
+	ASSERT_EBADF (mmapfs_region_len (r, &error));
+	ASSERT_EBADF (mmapfs_region_file_size (r, &error));
+	ASSERT_EBADF (mmapfs_region_read (r, 1, &error) != NULL);
+	ASSERT_EBADF (mmapfs_region_read_byte (r, &error));
+	ASSERT_EBADF (mmapfs_region_readline (r, &error) != NULL);
+	ASSERT_EBADF (mmapfs_region_write (r, "x", 1, &error));
+	ASSERT_EBADF (mmapfs_region_write_byte (r, 'x', &error));
+	ASSERT_EBADF (mmapfs_region_seek (r, 0, 0, &error));
+	ASSERT_EBADF (mmapfs_region_tell (r, &error));
+	ASSERT_EBADF (mmapfs_region_find (r, "x", 1, 0, 1, &at, &error));
+	ASSERT_EBADF (mmapfs_region_rfind (r, "x", 1, 0, 1, &at, &error));
+	ASSERT_EBADF (mmapfs_region_get_item (r, 0, &error));
+	ASSERT_EBADF (mmapfs_region_set_item (r, 0, 1, &error));
+	ASSERT_EBADF (mmapfs_region_get_slice (r, 0, 1, &error) != NULL);
+	ASSERT_EBADF (mmapfs_region_set_slice (r, 0, 1, "x", 1, &error));
+	ASSERT_EBADF (mmapfs_region_pread (r, &byte, 1, 0, &error));
+	ASSERT_EBADF (mmapfs_region_pwrite (r, "x", 1, 0, &error));
+	ASSERT_EBADF (mmapfs_region_read_at (r, 0, 1, collect, NULL, &error));
+	ASSERT_EBADF (mmapfs_region_move (r, 0, 0, 1, &error));
+	ASSERT_EBADF (mmapfs_region_resize (r, 10, &error));
+	ASSERT_EBADF (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
+	ASSERT_EBADF (mmapfs_region_madvise (r, MADV_NORMAL, 0, 1, &error));
+	ASSERT_EBADF (mmapfs_region_lock (r, TRUE, &error));
+	ASSERT_EBADF (mmapfs_region_mincore (r, &error) != NULL);
+	ASSERT_EBADF (mmapfs_region_format_info (r, "x", &error) != NULL);
+#undef ASSERT_EBADF
+}
+
+/* A backing file cut short under the mapping: EIO, never SIGBUS. */
+static void
+test_truncated_backing_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	g_autoptr (GByteArray) got = g_byte_array_new ();
+	g_autoptr (GBytes) bytes = NULL;
+	char buf[8];
+	gssize at;
+
+	g_assert_cmpint (truncate (f->path, 10), ==, 0);
+
+	/* the first page is still backed */
+	g_assert_cmpint (mmapfs_region_pread (r, buf, 8, 0, &error), ==, 8);
+	g_assert_cmpint (mmapfs_region_pread (r, buf, 8, 2 * page, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EIO);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 2 * page, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EIO);
+	g_clear_error (&error);
+	g_assert_cmpint (mmapfs_region_read_at (r, 2 * page, 8, collect, got, &error), ==, -1);
+	g_assert_error (error, MMAPFS_ERROR, EIO);
+	g_clear_error (&error);
+	/* a read that starts in the backed page stops at its end */
+	g_assert_cmpint (mmapfs_region_read_at (r, page - 4, 100, collect, got, &error), ==, 4);
+	g_assert_false (mmapfs_region_find (r, "zz", 2, 0, MMAPFS_UNSET, &at, &error));
+	g_assert_error (error, MMAPFS_ERROR, EIO);
+	g_clear_error (&error);
+	g_assert_true (mmapfs_region_seek (r, (gint64) page, 0, NULL));
+	bytes = mmapfs_region_read (r, -1, &error);
+	g_assert_null (bytes);
+	g_assert_error (error, MMAPFS_ERROR, EIO);
+	g_clear_error (&error);
+	/* and the region still works where the file still is */
+	g_assert_cmpint (mmapfs_region_pwrite (r, "ok", 2, 0, &error), ==, 2);
+	g_assert_no_error (error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Threads: disjoint readers and writers racing a resizer                 */
+/* ---------------------------------------------------------------------- */
+
+#define WORKERS 4
+#define SLOT 512
+#define ROUNDS 3000
+
+typedef struct {
+	MmapfsRegion *region;
+	guint index;
+	gint *failures;
+} Worker;
+
+static gpointer
+worker_main (gpointer data)
+{
+	Worker *w = data;
+	guint8 out[SLOT];
+	guint8 in[SLOT];
+
+	for (guint round = 0; round < ROUNDS; round++) {
+		g_autoptr (GError) error = NULL;
+
+		memset (out, (int) (w->index * 31 + round) & 0xff, SLOT);
+		if (mmapfs_region_pwrite (w->region, out, SLOT, (guint64) w->index * SLOT, &error) !=
+			    SLOT ||
+		    mmapfs_region_pread (w->region, in, SLOT, (guint64) w->index * SLOT, &error) !=
+			    SLOT ||
+		    memcmp (in, out, SLOT) != 0)
+			g_atomic_int_inc (w->failures);
+	}
+	return NULL;
+}
+
+static gpointer
+resizer_main (gpointer data)
+{
+	Worker *w = data;
+
+	for (guint round = 0; round < ROUNDS / 10; round++) {
+		gsize len = WORKERS * SLOT + (round % 7) * page;
+
+		if (!mmapfs_region_resize (w->region, len, NULL))
+			g_atomic_int_inc (w->failures);
+	}
+	return NULL;
+}
+
+static void
+test_threads (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (MmapfsRegion) r = mmapfs_region_new_from_path (f->path, MMAPFS_ACCESS_WRITE, 0, 0,
+								  &error);
+	Worker workers[WORKERS + 1];
+	GThread *threads[WORKERS + 1];
+	gint failures = 0;
+	guint8 in[SLOT];
+
+	for (guint i = 0; i <= WORKERS; i++) {
+		workers[i] = (Worker) { r, i, &failures };
+		threads[i] = g_thread_new ("worker", i < WORKERS ? worker_main : resizer_main,
+					   &workers[i]);
+	}
+	for (guint i = 0; i <= WORKERS; i++)
+		g_thread_join (threads[i]);
+	g_assert_cmpint (failures, ==, 0);
+
+	/* each slot holds its worker's last pattern, in the file too */
+	g_assert_true (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
+	for (guint i = 0; i < WORKERS; i++) {
+		guint8 expect = (guint8) ((i * 31 + ROUNDS - 1) & 0xff);
+
+		g_assert_cmpint (mmapfs_region_pread (r, in, SLOT, (guint64) i * SLOT, &error), ==,
+				 SLOT);
+		for (guint j = 0; j < SLOT; j++)
+			g_assert_cmpuint (in[j], ==, expect);
+	}
+}
+
+int
+main (int argc, char **argv)
+{
+	page = (gsize) sysconf (_SC_PAGESIZE);
+	g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+	g_test_add ("/region/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD ("open/defaults", test_open_defaults);
+	ADD ("open/offset-length", test_open_offset_length);
+	ADD ("open/errors", test_open_errors);
+	ADD ("open/fd", test_open_fd);
+	ADD ("read/family", test_read_family);
+	ADD ("write/family", test_write_family);
+	ADD ("access/read-only", test_read_only);
+	ADD ("access/copy", test_copy_mode);
+	ADD ("seek", test_seek);
+	ADD ("find", test_find);
+	ADD ("regex", test_regex);
+	ADD ("items-slices", test_items_slices);
+	ADD ("positionless", test_positionless);
+	ADD ("move", test_move);
+	ADD ("resize/file", test_resize_file);
+	ADD ("flush", test_flush);
+	ADD ("madvise", test_madvise);
+	ADD ("lock", test_lock);
+	ADD ("resident", test_resident);
+	ADD ("info", test_info);
+	ADD ("closed", test_closed);
+	ADD ("truncated-backing-file", test_truncated_backing_file);
+	ADD ("threads", test_threads);
+#undef ADD
+	g_test_add_func ("/region/resize/anonymous", test_resize_anonymous);
+	return g_test_run ();
+}
