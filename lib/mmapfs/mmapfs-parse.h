@@ -21,8 +21,12 @@
 
 G_BEGIN_DECLS
 
-/* The longest line a `.control` or node write may hold. */
-#define MMAPFS_LINE_MAX 8192
+/*
+ * The longest line a `.control` or node write may hold: room for a
+ * PATH_MAX path whose every byte needs a four-byte `\ooo` escape, plus the
+ * verb, the name and the options.
+ */
+#define MMAPFS_LINE_MAX 20480
 
 /* Longest mapping name, as NAME_MAX. */
 #define MMAPFS_NAME_MAX 255
