@@ -92,6 +92,14 @@ set_file_size (MmapfsRegion *self, guint64 old_size, guint64 size)
 }
 
 static void
+fail_file_size (MmapfsRegion *self, GError **error, guint64 size, int errnum)
+{
+	region_fail (self, error, errnum,
+		     "cannot resize the backing file to %" G_GUINT64_FORMAT " bytes: %s", size,
+		     g_strerror (errnum));
+}
+
+static void
 fail_lock (MmapfsRegion *self, GError **error, guint64 length, int errnum)
 {
 	region_fail (self, error, errnum,
@@ -144,8 +152,18 @@ mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 			     "%" G_GUINT64_FORMAT " bytes is beyond any file size", new_length);
 		return FALSE;
 	}
-	if (new_length == self->length)
+	/* The file may be longer than the mapping: undo restores what it was. */
+	old_size = fstat (self->fd, &st) == 0 ? (guint64) st.st_size : self->offset + self->length;
+
+	if (new_length == self->length) {
+		/* As Python: the file is still set to offset + length; nothing to remap. */
+		r = set_file_size (self, old_size, self->offset + new_length);
+		if (r < 0) {
+			fail_file_size (self, error, self->offset + new_length, -r);
+			return FALSE;
+		}
 		return TRUE;
+	}
 
 	/*
 	 * Build the new mapping before touching the old one: a fresh mmap
@@ -160,8 +178,6 @@ mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 		return FALSE;
 	}
 
-	/* The file may be longer than the mapping: undo restores what it was. */
-	old_size = fstat (self->fd, &st) == 0 ? (guint64) st.st_size : self->offset + self->length;
 	/*
 	 * Lock the new pages only where the file backs them: before cutting
 	 * the file when shrinking (so a failure has lost nothing), after
@@ -176,9 +192,7 @@ mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 	r = set_file_size (self, old_size, self->offset + new_length);
 	if (r < 0) {
 		munmap (data, new_length);
-		region_fail (self, error, -r,
-			     "cannot resize the backing file to %" G_GUINT64_FORMAT " bytes: %s",
-			     self->offset + new_length, g_strerror (-r));
+		fail_file_size (self, error, self->offset + new_length, -r);
 		return FALSE;
 	}
 	if (new_length > self->length && self->locked && mlock (data, new_length) < 0) {
@@ -200,7 +214,8 @@ mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 /**
  * mmapfs_region_flush:
  * @self: a region
- * @offset: first byte, a multiple of the page size for write mappings
+ * @offset: first byte, a multiple of the page size for write mappings, or
+ *   %MMAPFS_UNSET for 0
  * @size: bytes to flush, or %MMAPFS_UNSET for Python's default, the whole
  *   length (so that, as in Python, a nonzero @offset with the default
  *   size is out of range)
@@ -232,6 +247,8 @@ mmapfs_region_flush (MmapfsRegion *self, gint64 offset, gint64 size, MmapfsFlush
 		return FALSE;
 	region_stat_add (&self->stats.flushes, 1);
 
+	if (offset == MMAPFS_UNSET)
+		offset = 0;
 	if (size == MMAPFS_UNSET)
 		size = (gint64) self->length;
 	if (size < 0 || offset < 0 || (gint64) self->length - offset < size) {
