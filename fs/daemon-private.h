@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the files of the mmapfs daemon share: the daemon's state, the
+ * mapping table and its inode numbering, the open-file handles, and the
+ * entry points each file gives the FUSE operation table in main.c.
+ *
+ * The daemon is FUSE glue only. Every operation on a region goes through
+ * libmmapfs; this side decides names, inodes, modes, caching and which
+ * errno and sentence a client sees. Helpers return 0 or -errno (or a byte
+ * count); only the operation handlers reply, exactly once per request.
+ */
+#pragma once
+
+#include <fuse_lowlevel.h>
+#include <mmapfs/mmapfs.h>
+#include <sys/stat.h>
+
+G_BEGIN_DECLS
+
+/* How the kernel may cache `data` (DESIGN §2.3). */
+typedef enum {
+	CACHE_AUTO,
+	CACHE_NEVER,
+	CACHE_ALWAYS,
+} CacheMode;
+
+/*
+ * The kinds of node in the tree. Inode numbers encode the kind so that
+ * any request finds its node without a table: root is 1, `.control` 2,
+ * and a mapping's nodes are (id << 4) | (kind - NODE_DIR).
+ */
+typedef enum {
+	NODE_INVALID = 0,
+	NODE_ROOT,
+	NODE_CONTROL,
+	NODE_DIR,
+	NODE_DATA,
+	NODE_SIZE,
+	NODE_ADVISE,
+	NODE_FLUSH,
+	NODE_MOVE,
+	NODE_LOCK,
+	NODE_INFO,
+	NODE_RESIDENT,
+} NodeKind;
+
+#define INO_ROOT FUSE_ROOT_ID
+#define INO_CONTROL ((fuse_ino_t) 2)
+#define INO_KIND_BITS 4
+
+/* One mapping: a name in the root directory and the region behind it. */
+typedef struct {
+	gint ref_count;        /* atomic */
+	guint64 id;            /* fixed; never reused while the daemon runs */
+	char *name;            /* tree lock */
+	MmapfsRegion *region;  /* fixed; the mapping's own reference */
+	struct timespec birth; /* fixed: the times every node of it reports */
+} Mapping;
+
+/* An inode-invalidation worker (inval.c). */
+typedef struct _Inval Inval;
+
+typedef struct {
+	/* Fixed once the daemon starts serving. */
+	struct fuse_session *session;
+	CacheMode cache;
+	MmapfsAdviceFlags advice_flags;
+	uid_t uid;
+	gid_t gid;
+	struct timespec birth;
+	Inval *inval;          /* NULL until mounted, and again after */
+	gint64 inval_wait;     /* how long a request waits for its invalidation, in µs */
+
+	/*
+	 * The mapping table. `lock` guards the two tables, `next_id` and every
+	 * Mapping's name, and is held only while they are read or changed;
+	 * `ops_lock` serialises the operations that add, remove or rename
+	 * mappings so that each is atomic as a whole (it is taken first).
+	 */
+	GRWLock lock;
+	GMutex ops_lock;
+	GHashTable *by_id;     /* lock: guint64 * -> Mapping * (one reference) */
+	GHashTable *by_name;   /* lock: name -> Mapping * (borrowed from by_id) */
+	guint64 next_id;       /* lock */
+} Daemon;
+
+/*
+ * The state of one open file or directory, in fi->fh. Text nodes keep
+ * the text produced by a read at offset 0, so that reads at later offsets
+ * of the same open see one consistent text (as seq_file does).
+ */
+typedef struct {
+	NodeKind kind;
+	Mapping *mapping;      /* reference, or NULL for root and `.control` */
+	GMutex lock;           /* guards the fields below */
+	GString *text;         /* lock: text served to reads, or NULL */
+	GPtrArray *entries;    /* lock: directory listing (DirEntry *) */
+
+	/* `.control` only */
+	GString *pending;      /* lock: the unterminated last line written */
+	gboolean has_outcome;  /* lock: a write happened; reads return its outcome */
+	gsize outcome_pos;     /* lock: bytes of the outcome already read */
+	char *outcome;         /* lock: "ok\n" or "error: ENAME: sentence\n" */
+} Handle;
+
+typedef struct {
+	char *name;
+	fuse_ino_t ino;
+	mode_t mode;
+} DirEntry;
+
+/* Timeouts for entries and attributes; every change mmapfs makes itself
+ * is invalidated explicitly, so these only bound how stale a name or a
+ * size can look after an invalidation could not be delivered. */
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+
+/* main.c */
+Daemon *daemon_get (fuse_req_t req);
+int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
+
+/* tree.c: mappings and the inode numbering */
+Mapping *mapping_ref (Mapping *mapping);
+void mapping_unref (Mapping *mapping);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Mapping, mapping_unref)
+char *mapping_dup_name (Daemon *d, Mapping *mapping);
+fuse_ino_t node_ino (guint64 id, NodeKind kind);
+NodeKind node_kind (fuse_ino_t ino, guint64 *out_id);
+const char *node_name (NodeKind kind);
+mode_t node_mode (NodeKind kind, Mapping *mapping);
+void tree_init (Daemon *d);
+void tree_clear (Daemon *d);
+Mapping *tree_lookup_id (Daemon *d, guint64 id);
+Mapping *tree_lookup_name (Daemon *d, const char *name);
+GPtrArray *tree_list (Daemon *d);
+int tree_add (Daemon *d, const char *name, MmapfsRegion *region, Mapping **out_mapping,
+	      GError **error);
+int tree_unmap (Daemon *d, const char *name, GError **error);
+int tree_flush_all (Daemon *d);
+int check_access (fuse_req_t req, Daemon *d, mode_t mode, int want);
+void fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st);
+
+void op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		 struct fuse_file_info *fi);
+void op_access (fuse_req_t req, fuse_ino_t ino, int mask);
+void op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void op_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		const char *newname, unsigned int flags);
+void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_statfs (fuse_req_t req, fuse_ino_t ino);
+
+/* handle.c: open files */
+Handle *handle_new (NodeKind kind, Mapping *mapping);
+void handle_free (Handle *handle);
+void handle_free_all (void);
+Handle *handle_get (struct fuse_file_info *fi);
+Mapping *handle_or_lookup (Daemon *d, fuse_ino_t ino, struct fuse_file_info *fi,
+			   NodeKind *out_kind);
+void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi);
+void op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off);
+
+/* data.c: the data node */
+void data_set_open_flags (Daemon *d, struct fuse_file_info *fi);
+void data_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
+void data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off);
+void data_fsync (fuse_req_t req, Handle *handle);
+int data_truncate (Daemon *d, Mapping *mapping, guint64 length);
+
+/* nodes.c: size, advise, flush, move, lock, info, resident */
+int node_text (Daemon *d, NodeKind kind, Mapping *mapping, GString *out);
+int node_write (Daemon *d, NodeKind kind, Mapping *mapping, const char *buf, size_t size);
+
+/* control.c: the `.control` node and the commands it takes */
+gboolean control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error);
+int control_list (Daemon *d, GString *out);
+void control_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
+int control_write (Daemon *d, Handle *handle, const char *buf, size_t size);
+int control_flush (Daemon *d, Handle *handle);
+
+/* inval.c: kernel cache invalidation, from a thread of its own */
+Inval *inval_new (struct fuse_session *session, GError **error);
+void inval_free (Inval *inval);
+void inval_inode (Daemon *d, fuse_ino_t ino, off_t off, off_t len, gboolean wait);
+void inval_entry (Daemon *d, fuse_ino_t parent, const char *name, gboolean wait);
+
+G_END_DECLS

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The `data` node: the mapped bytes themselves (DESIGN §2.3).
+ *
+ * Reads are answered straight from the mapping, without a copy: the
+ * library lends the mapped bytes to a callback under the region's shared
+ * lock and the reply is written to /dev/fuse from there. Writes are one
+ * copy, from the request buffer into the mapping. The region lock is held
+ * only while the bytes move. A write never grows the mapping, truncate(2)
+ * never changes it, and the cache mode decides what the kernel may keep.
+ */
+#include <errno.h>
+
+#include "daemon-private.h"
+
+void
+data_set_open_flags (Daemon *d, struct fuse_file_info *fi)
+{
+	switch (d->cache) {
+	case CACHE_NEVER:
+		/* Every read and write reaches the region; clients cannot mmap. */
+		fi->direct_io = 1;
+		break;
+	case CACHE_ALWAYS:
+		fi->keep_cache = 1;
+		break;
+	case CACHE_AUTO:
+	default:
+		/*
+		 * Close-to-open: the kernel drops its copy at each open, so an
+		 * open sees what other processes wrote to the backing file.
+		 */
+		fi->keep_cache = 0;
+		break;
+	}
+}
+
+typedef struct {
+	fuse_req_t req;
+	gsize expected;        /* bytes the mapping held in the range asked for */
+	gsize lent;            /* bytes the region lent */
+	gboolean replied;
+} ReadReply;
+
+/*
+ * Replies straight from the mapping, unless fewer bytes were lent than
+ * the mapping held there a moment ago: a short reply would be taken by
+ * FUSE for end of file (and shrink the file's size in the kernel).
+ */
+static void
+reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
+{
+	ReadReply *reply = user_data;
+
+	reply->lent = count;
+	if (count < reply->expected)
+		return;
+	fuse_reply_buf (reply->req, (const char *) bytes, count);
+	reply->replied = TRUE;
+}
+
+static void
+ignore_bytes (const guint8 *bytes, gsize count, gpointer user_data)
+{
+	(void) bytes;
+	(void) count;
+	(void) user_data;
+}
+
+/* Attempts before a read that keeps racing with resizes gives up. */
+#define READ_ATTEMPTS 64
+
+void
+data_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
+{
+	Daemon *d = daemon_get (req);
+	MmapfsRegion *region = handle->mapping->region;
+	g_autoptr (GError) error = NULL;
+	ReadReply reply = { req, 0, 0, FALSE };
+
+	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+		gssize len = mmapfs_region_len (region, &error);
+
+		if (len < 0)
+			break;
+		reply.expected = (guint64) off < (guint64) len ? MIN (size, (gsize) len - (gsize) off)
+								 : 0;
+		if (mmapfs_region_read_at (region, (guint64) off, size, reply_from_mapping, &reply,
+					   &error) < 0 ||
+		    reply.replied)
+			break;
+		/*
+		 * A short loan: either the backing file lost those bytes, or a
+		 * resize came between reading the length and lending. The
+		 * region answers EIO for the first byte not lent only in the
+		 * first case; in the second, try again.
+		 */
+		if (mmapfs_region_read_at (region, (guint64) off + reply.lent, 1, ignore_bytes, NULL,
+					   &error) < 0)
+			break;
+	}
+	if (reply.replied)
+		return;
+	if (error == NULL)
+		g_set_error (&error, MMAPFS_ERROR, EAGAIN,
+			     "the mapping kept changing size during a read; try again");
+	fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
+}
+
+void
+data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off)
+{
+	g_autoptr (GError) error = NULL;
+	gssize n = mmapfs_region_pwrite (handle->mapping->region, buf, size, (guint64) off, &error);
+
+	if (n < 0)
+		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
+	else
+		fuse_reply_write (req, (size_t) n);
+}
+
+/* fsync(2) and fdatasync(2) are msync(MS_SYNC) of the whole mapping. */
+void
+data_fsync (fuse_req_t req, Handle *handle)
+{
+	g_autoptr (GError) error = NULL;
+
+	if (!mmapfs_region_flush (handle->mapping->region, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
+				  &error))
+		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
+	else
+		fuse_reply_err (req, 0);
+}
+
+/*
+ * truncate(2) of data: to the current length it succeeds and does
+ * nothing; anything else would shrink or grow the backing file behind the
+ * user's back (`dd seek=N` without conv=notrunc), so it is refused and the
+ * size node named instead. Returns 0 or -errno.
+ */
+int
+data_truncate (Daemon *d, Mapping *mapping, guint64 length)
+{
+	g_autoptr (GError) error = NULL;
+	g_autofree char *name = mapping_dup_name (d, mapping);
+	gssize len;
+
+	if (mmapfs_region_get_access (mapping->region) == MMAPFS_ACCESS_READ) {
+		g_set_error (&error, MMAPFS_ERROR, EACCES,
+			     "%s is a read-only mapping: its data cannot be truncated", name);
+		return daemon_fail (d, mapping, "data", error);
+	}
+	len = mmapfs_region_len (mapping->region, &error);
+	if (len < 0)
+		return daemon_fail (d, mapping, "data", error);
+	if ((guint64) len == length)
+		return 0;
+	g_set_error (&error, MMAPFS_ERROR, EINVAL,
+		     "cannot truncate %s/data from %zd to %" G_GUINT64_FORMAT
+		     " bytes: resize a mapping through its size node",
+		     name, len, length);
+	return daemon_fail (d, mapping, "data", error);
+}

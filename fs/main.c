@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The mmapfs daemon: options, logging, the FUSE operation table and the
+ * life cycle (DESIGN §5).
+ *
+ * Options are parsed in two passes: first ours (scalar -o keys through an
+ * offsetof table; the repeatable map=, anon=, mapfile=, --map and --anon
+ * through the callback, in order, into one list; fstab-only keywords
+ * dropped), then libfuse's own with fuse_parse_cmdline(), so that
+ * `--map X` is never mistaken for the mount point. Every mapping of the
+ * command line is created before anything is mounted: if one fails, the
+ * daemon prints its sentence and exits 1 with nothing mounted.
+ *
+ * Logging is GLib's, through one writer: stderr while starting and with
+ * -f or -d, syslog once daemonised. libfuse's messages are routed into it.
+ * The session loop ends on unmount, SIGINT or SIGTERM; then every shared
+ * writable mapping is flushed and the daemon exits 0.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon-private.h"
+
+/* -------------------------------------------------------------------- */
+/* Logging                                                              */
+/* -------------------------------------------------------------------- */
+
+static gboolean log_to_syslog;      /* set once, after daemonising */
+static gboolean serving;            /* atomic: the session loop runs */
+
+static int
+syslog_priority (GLogLevelFlags level)
+{
+	if (level & G_LOG_LEVEL_ERROR)
+		return LOG_CRIT;
+	if (level & G_LOG_LEVEL_CRITICAL)
+		return LOG_ERR;
+	if (level & G_LOG_LEVEL_WARNING)
+		return LOG_WARNING;
+	if (level & G_LOG_LEVEL_MESSAGE)
+		return LOG_NOTICE;
+	if (level & G_LOG_LEVEL_INFO)
+		return LOG_INFO;
+	return LOG_DEBUG;
+}
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	const char *domain = NULL;
+	const char *message = "";
+
+	(void) user_data;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
+			domain = fields[i].value;
+		else if (strcmp (fields[i].key, "MESSAGE") == 0)
+			message = fields[i].value;
+	}
+	/* Debug output only with -d or G_MESSAGES_DEBUG, as GLib's own writer. */
+	if (g_log_writer_default_would_drop (level, domain))
+		return G_LOG_WRITER_HANDLED;
+
+	if (log_to_syslog) {
+		syslog (syslog_priority (level), "%s", message);
+	} else {
+		g_autofree char *line = g_log_writer_format_fields (level, fields, n_fields, FALSE);
+
+		fprintf (stderr, "%s\n", line);
+		fflush (stderr);
+	}
+	return G_LOG_WRITER_HANDLED;
+}
+
+/*
+ * libfuse's errors before the loop runs are about the command line or the
+ * mount point, the caller's doing; once serving, an error from libfuse is
+ * an unexpected external failure.
+ */
+static void
+free_line (gpointer data)
+{
+	g_string_free (data, TRUE);
+}
+
+/* libfuse may build one line from several calls: each thread gathers its own. */
+static GPrivate fuse_line = G_PRIVATE_INIT (free_line);
+
+static void
+log_from_fuse (enum fuse_log_level level, const char *format, va_list args)
+{
+	GString *line = g_private_get (&fuse_line);
+	GLogLevelFlags glevel;
+	char *nl;
+
+	if (line == NULL) {
+		line = g_string_new (NULL);
+		g_private_set (&fuse_line, line);
+	}
+	g_string_append_vprintf (line, format, args);
+	nl = strchr (line->str, '\n');
+	if (nl == NULL)
+		return;
+
+	if (level <= FUSE_LOG_ERR)
+		glevel = g_atomic_int_get (&serving) ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE;
+	else if (level <= FUSE_LOG_NOTICE)
+		glevel = G_LOG_LEVEL_MESSAGE;
+	else if (level == FUSE_LOG_INFO)
+		glevel = G_LOG_LEVEL_INFO;
+	else
+		glevel = G_LOG_LEVEL_DEBUG;
+	while (nl != NULL) {
+		*nl = '\0';
+		if (line->str[0] != '\0')
+			g_log (G_LOG_DOMAIN, glevel, "%s", line->str);
+		g_string_erase (line, 0, nl - line->str + 1);
+		nl = strchr (line->str, '\n');
+	}
+}
+
+/* -------------------------------------------------------------------- */
+/* Requests                                                             */
+/* -------------------------------------------------------------------- */
+
+Daemon *
+daemon_get (fuse_req_t req)
+{
+	return fuse_req_userdata (req);
+}
+
+/*
+ * A failure a client caused: logs its sentence once, keeps it as the
+ * mapping's last_error, and returns the -errno to reply with.
+ */
+int
+daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error)
+{
+	g_autofree char *name = mapping != NULL ? mapping_dup_name (d, mapping) : NULL;
+
+	if (name != NULL && *node != '\0')
+		g_message ("%s/%s: %s", name, node, error->message);
+	else
+		g_message ("%s: %s", name != NULL ? name : node, error->message);
+	if (mapping != NULL)
+		mmapfs_region_set_last_error (mapping->region, error->message);
+	if (error->domain != MMAPFS_ERROR || error->code <= 0) {
+		g_critical ("error outside MMAPFS_ERROR: %s", error->message);
+		return -EIO;
+	}
+	return -error->code;
+}
+
+static void
+op_init (void *userdata, struct fuse_conn_info *conn)
+{
+	(void) userdata;
+	/* Large requests: one round trip per MiB of data read or written. */
+	conn->max_write = 1024 * 1024;
+	conn->max_readahead = MIN (conn->max_readahead, 1024 * 1024);
+	/* O_TRUNC on open is ignored instead of becoming a truncate (§2.3). */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * No writeback cache: a write must reach the mapping (and the
+	 * backing file's page cache) before write(2) returns, so that a
+	 * killed daemon loses nothing acknowledged.
+	 */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void
+refuse_node (fuse_req_t req, const char *what, const char *name)
+{
+	g_message ("%s %s refused: the tree is fixed", what, name);
+	fuse_reply_err (req, EPERM);
+}
+
+static void
+op_mknod (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void) parent;
+	(void) mode;
+	(void) rdev;
+	refuse_node (req, "creating", name);
+}
+
+static void
+op_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	   struct fuse_file_info *fi)
+{
+	(void) parent;
+	(void) mode;
+	(void) fi;
+	refuse_node (req, "creating", name);
+}
+
+static void
+op_unlink (fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void) parent;
+	refuse_node (req, "removing", name);
+}
+
+static void
+op_symlink (fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void) link;
+	(void) parent;
+	refuse_node (req, "creating the link", name);
+}
+
+static void
+op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void) ino;
+	(void) newparent;
+	refuse_node (req, "creating the link", newname);
+}
+
+static void
+op_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void) ino;
+	(void) datasync;
+	(void) fi;
+	fuse_reply_err (req, 0);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.access = op_access,
+	.mknod = op_mknod,
+	.create = op_create,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.link = op_link,
+	.rename = op_rename,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+};
+
+/* -------------------------------------------------------------------- */
+/* Options                                                              */
+/* -------------------------------------------------------------------- */
+
+typedef enum {
+	SPEC_MAP,
+	SPEC_ANON,
+	SPEC_MAPFILE,
+} SpecKind;
+
+/* One mapping asked for on the command line, in the order given. */
+typedef struct {
+	SpecKind kind;
+	char *text;
+} Spec;
+
+typedef struct {
+	char *cache;           /* -o cache= */
+	int allow_hwpoison;    /* -o allow_hwpoison */
+	GPtrArray *specs;      /* Spec * */
+	GPtrArray *words;      /* the non-option arguments */
+} Options;
+
+enum {
+	KEY_MAP,
+	KEY_ANON,
+	KEY_MAPFILE,
+	KEY_LONG_MAP,
+	KEY_LONG_ANON,
+	KEY_DISCARD,
+};
+
+#define OPTION(t, field, v) { t, offsetof (Options, field), v }
+
+static const struct fuse_opt option_spec[] = {
+	OPTION ("cache=%s", cache, 0),
+	OPTION ("allow_hwpoison", allow_hwpoison, 1),
+	FUSE_OPT_KEY ("map=", KEY_MAP),
+	FUSE_OPT_KEY ("anon=", KEY_ANON),
+	FUSE_OPT_KEY ("mapfile=", KEY_MAPFILE),
+	/* "--map X" and "--map=X" (and "--mapX") */
+	FUSE_OPT_KEY ("--map ", KEY_LONG_MAP),
+	FUSE_OPT_KEY ("--anon ", KEY_LONG_ANON),
+	/* Words mount(8) and fstab pass on that mean nothing to a FUSE session. */
+	FUSE_OPT_KEY ("auto", KEY_DISCARD),
+	FUSE_OPT_KEY ("noauto", KEY_DISCARD),
+	FUSE_OPT_KEY ("nofail", KEY_DISCARD),
+	FUSE_OPT_KEY ("_netdev", KEY_DISCARD),
+	FUSE_OPT_KEY ("user", KEY_DISCARD),
+	FUSE_OPT_KEY ("users", KEY_DISCARD),
+	FUSE_OPT_KEY ("nouser", KEY_DISCARD),
+	FUSE_OPT_KEY ("defaults", KEY_DISCARD),
+	FUSE_OPT_END,
+};
+
+static void
+spec_free (Spec *spec)
+{
+	g_free (spec->text);
+	g_free (spec);
+}
+
+static void
+add_spec (Options *options, SpecKind kind, const char *text)
+{
+	Spec *spec = g_new0 (Spec, 1);
+
+	spec->kind = kind;
+	spec->text = g_strdup (text);
+	g_ptr_array_add (options->specs, spec);
+}
+
+/* Strips "--map" and an optional "=" from a long option. */
+static const char *
+long_option_value (const char *arg, const char *option)
+{
+	const char *value = arg + strlen (option);
+
+	return *value == '=' ? value + 1 : value;
+}
+
+static int
+option_proc (void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	Options *options = data;
+
+	(void) outargs;
+	switch (key) {
+	case KEY_MAP:
+		add_spec (options, SPEC_MAP, arg + strlen ("map="));
+		return 0;
+	case KEY_ANON:
+		add_spec (options, SPEC_ANON, arg + strlen ("anon="));
+		return 0;
+	case KEY_MAPFILE:
+		add_spec (options, SPEC_MAPFILE, arg + strlen ("mapfile="));
+		return 0;
+	case KEY_LONG_MAP:
+		add_spec (options, SPEC_MAP, long_option_value (arg, "--map"));
+		return 0;
+	case KEY_LONG_ANON:
+		add_spec (options, SPEC_ANON, long_option_value (arg, "--anon"));
+		return 0;
+	case KEY_DISCARD:
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		/* Sorted out once all are known: see take_mountpoint(). */
+		g_ptr_array_add (options->words, g_strdup (arg));
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* fstab's x-systemd.*, x-gvfs-* and comment= are for other readers. */
+		if (g_str_has_prefix (arg, "x-") || g_str_has_prefix (arg, "comment="))
+			return 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static void
+print_help (const char *program)
+{
+	printf ("usage: %s [options] MOUNTPOINT\n\n", program);
+	printf ("Shows memory mappings as directories of small files.\n\n"
+		"mmapfs options:\n"
+		"    --map NAME=PATH[,access=read|write|copy|default][,offset=N][,length=N]\n"
+		"                           map the file PATH as NAME (repeatable)\n"
+		"    --anon NAME=SIZE       map SIZE bytes of anonymous memory as NAME (repeatable)\n"
+		"    -o map=NAME=PATH       map PATH as NAME with access=write (for fstab)\n"
+		"    -o anon=NAME=SIZE      map anonymous memory (for fstab)\n"
+		"    -o mapfile=FILE        apply the .control lines of FILE (map, anon, unmap)\n"
+		"    -o cache=auto|never|always\n"
+		"                           kernel caching of data: close-to-open (default),\n"
+		"                           none (direct I/O), or kept across opens\n"
+		"    -o allow_hwpoison      accept the hwpoison and soft_offline advice\n"
+		"    --version              print the version\n\n");
+	fuse_cmdline_help ();
+	fuse_lowlevel_help ();
+}
+
+/*
+ * mount(8) runs `mmapfs SOURCE MOUNTPOINT -o ...`, as for sshfs: with two
+ * words, the first is the fstab source, which means nothing to mmapfs
+ * ("none" by convention). The mount point goes back to libfuse's parser.
+ */
+static gboolean
+take_mountpoint (Options *options, struct fuse_args *args)
+{
+	if (options->words->len == 0)
+		return TRUE;
+	if (options->words->len > 2) {
+		fprintf (stderr, "mmapfs: too many arguments: give [SOURCE] MOUNTPOINT\n");
+		return FALSE;
+	}
+	return fuse_opt_add_arg (args, g_ptr_array_index (options->words,
+							   options->words->len - 1)) == 0;
+}
+
+static char *
+absolute_path (const char *path)
+{
+	g_autofree char *cwd = NULL;
+
+	if (g_path_is_absolute (path))
+		return g_strdup (path);
+	cwd = g_get_current_dir ();
+	return g_build_filename (cwd, path, NULL);
+}
+
+static gboolean
+apply_mapfile (Daemon *d, const char *file, GError **error)
+{
+	g_autofree char *path = absolute_path (file);
+	g_autofree char *contents = NULL;
+	g_autoptr (GError) local = NULL;
+	gsize length;
+	gsize start = 0;
+	guint line_number = 0;
+
+	if (!g_file_get_contents (path, &contents, &length, &local)) {
+		g_set_error (error, MMAPFS_ERROR, ENOENT, "cannot read the mapfile: %s",
+			     local->message);
+		if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+			(*error)->code = EACCES;
+		return FALSE;
+	}
+	while (start < length) {
+		const char *nl = memchr (contents + start, '\n', length - start);
+		gsize len = nl != NULL ? (gsize) (nl - (contents + start)) : length - start;
+		MmapfsCommand cmd = { 0 };
+		gboolean ok;
+
+		line_number++;
+		ok = mmapfs_command_parse (contents + start, len, &cmd, &local) &&
+		     control_apply (d, &cmd, &local);
+		mmapfs_command_clear (&cmd);
+		if (!ok) {
+			g_set_error (error, MMAPFS_ERROR, local->code, "%s:%u: %s", path,
+				     line_number, local->message);
+			return FALSE;
+		}
+		start += len + 1;
+	}
+	return TRUE;
+}
+
+static gboolean
+apply_spec (Daemon *d, const Spec *spec, GError **error)
+{
+	MmapfsCommand cmd = { 0 };
+	gboolean ok;
+
+	if (spec->kind == SPEC_MAPFILE)
+		return apply_mapfile (d, spec->text, error);
+
+	ok = mmapfs_command_parse_option (spec->kind == SPEC_MAP ? MMAPFS_COMMAND_MAP
+								 : MMAPFS_COMMAND_ANON,
+					  spec->text, &cmd, error);
+	if (ok && cmd.path != NULL && !g_path_is_absolute (cmd.path)) {
+		/* Relative to where mmapfs was started: daemonising moves to /. */
+		char *path = absolute_path (cmd.path);
+
+		g_free (cmd.path);
+		cmd.path = path;
+	}
+	ok = ok && control_apply (d, &cmd, error);
+	mmapfs_command_clear (&cmd);
+	return ok;
+}
+
+static gboolean
+parse_cache (const char *text, CacheMode *out_mode)
+{
+	if (text == NULL || strcmp (text, "auto") == 0)
+		*out_mode = CACHE_AUTO;
+	else if (strcmp (text, "never") == 0)
+		*out_mode = CACHE_NEVER;
+	else if (strcmp (text, "always") == 0)
+		*out_mode = CACHE_ALWAYS;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+/* -------------------------------------------------------------------- */
+/* Life cycle                                                           */
+/* -------------------------------------------------------------------- */
+
+static int
+run_loop (struct fuse_session *se, const struct fuse_cmdline_opts *cmdline)
+{
+	struct fuse_loop_config *config;
+	int ret;
+
+	if (cmdline->singlethread)
+		return fuse_session_loop (se);
+	config = fuse_loop_cfg_create ();
+	fuse_loop_cfg_set_clone_fd (config, (unsigned int) cmdline->clone_fd);
+	if (cmdline->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads (config, cmdline->max_idle_threads);
+	fuse_loop_cfg_set_max_threads (config, cmdline->max_threads);
+	ret = fuse_session_loop_mt (se, config);
+	fuse_loop_cfg_destroy (config);
+	return ret;
+}
+
+/* Mounts, serves until unmounted or signalled, unmounts. Returns the exit status. */
+static int
+serve (Daemon *d, struct fuse_args *args, const struct fuse_cmdline_opts *cmdline)
+{
+	g_autoptr (GError) error = NULL;
+	struct fuse_session *se;
+	int ret;
+
+	se = fuse_session_new (args, &ops, sizeof ops, d);
+	if (se == NULL)
+		return 1;
+	/*
+	 * libfuse leaves a signal alone when it is ignored, and a shell
+	 * starts background jobs with SIGINT ignored; but SIGINT and SIGTERM
+	 * are how a user asks mmapfs to flush and exit (DESIGN §5).
+	 */
+	signal (SIGINT, SIG_DFL);
+	signal (SIGTERM, SIG_DFL);
+	if (fuse_set_signal_handlers (se) != 0) {
+		fuse_session_destroy (se);
+		return 1;
+	}
+	if (fuse_session_mount (se, cmdline->mountpoint) != 0) {
+		fuse_remove_signal_handlers (se);
+		fuse_session_destroy (se);
+		return 1;
+	}
+	fuse_daemonize (cmdline->foreground);
+	if (!cmdline->foreground) {
+		openlog ("mmapfs", LOG_PID, LOG_DAEMON);
+		log_to_syslog = TRUE;
+	}
+
+	/* After fuse_daemonize(): a fork keeps no thread but the caller. */
+	d->session = se;
+	d->inval_wait = cmdline->singlethread ? 20 * 1000 : G_USEC_PER_SEC;
+	d->inval = inval_new (se, &error);
+	if (d->inval == NULL) {
+		g_critical ("cannot start the invalidation thread: %s", error->message);
+		ret = 1;
+	} else {
+		g_message ("serving %s", cmdline->mountpoint);
+		g_atomic_int_set (&serving, TRUE);
+		ret = run_loop (se, cmdline);
+		g_atomic_int_set (&serving, FALSE);
+		/* The loop returns the number of the signal that ended it. */
+		if (ret > 0)
+			g_message ("signal %d: unmounting %s", ret, cmdline->mountpoint);
+		else if (ret == 0)
+			g_message ("%s unmounted", cmdline->mountpoint);
+		ret = ret >= 0 ? 0 : 1;
+		g_clear_pointer (&d->inval, inval_free);
+	}
+	fuse_session_unmount (se);
+	fuse_remove_signal_handlers (se);
+	fuse_session_destroy (se);
+	d->session = NULL;
+	return ret;
+}
+
+int
+main (int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT (argc, argv);
+	struct fuse_cmdline_opts cmdline;
+	Options options = { 0 };
+	Daemon daemon = { 0 };
+	int ret = 0;
+
+	g_log_set_writer_func (log_writer, NULL, NULL);
+	fuse_set_log_func (log_from_fuse);
+
+	memset (&cmdline, 0, sizeof cmdline);
+	options.specs = g_ptr_array_new_with_free_func ((GDestroyNotify) spec_free);
+	options.words = g_ptr_array_new_with_free_func (g_free);
+	if (fuse_opt_parse (&args, &options, option_spec, option_proc) != 0 ||
+	    !take_mountpoint (&options, &args) || fuse_parse_cmdline (&args, &cmdline) != 0) {
+		ret = 2;
+		goto out;
+	}
+	if (cmdline.show_help) {
+		print_help (argv[0]);
+		goto out;
+	}
+	if (cmdline.show_version) {
+		printf ("mmapfs %s\n", MMAPFS_VERSION);
+		/* Before libfuse runs fusermount3, which prints its version too. */
+		fflush (stdout);
+		fuse_lowlevel_version ();
+		goto out;
+	}
+	if (cmdline.mountpoint == NULL) {
+		fprintf (stderr, "usage: %s [options] MOUNTPOINT\n"
+				 "       %s --help for the options\n",
+			 argv[0], argv[0]);
+		ret = 2;
+		goto out;
+	}
+	if (!parse_cache (options.cache, &daemon.cache)) {
+		fprintf (stderr, "mmapfs: cache must be auto, never or always, not \"%s\"\n",
+			 options.cache);
+		ret = 2;
+		goto out;
+	}
+	if (cmdline.debug)
+		g_log_set_debug_enabled (TRUE);
+
+	daemon.advice_flags = options.allow_hwpoison ? MMAPFS_ADVICE_ALLOW_HWPOISON
+						     : MMAPFS_ADVICE_NONE;
+	daemon.uid = getuid ();
+	daemon.gid = getgid ();
+	clock_gettime (CLOCK_REALTIME, &daemon.birth);
+	tree_init (&daemon);
+
+	/* Every mapping exists before anything is mounted, or nothing is. */
+	for (guint i = 0; i < options.specs->len; i++) {
+		g_autoptr (GError) error = NULL;
+
+		if (!apply_spec (&daemon, g_ptr_array_index (options.specs, i), &error)) {
+			fprintf (stderr, "mmapfs: %s\n", error->message);
+			ret = 1;
+			break;
+		}
+	}
+	if (ret == 0)
+		ret = serve (&daemon, &args, &cmdline);
+
+	handle_free_all ();
+	if (tree_flush_all (&daemon) > 0 && ret == 0)
+		ret = 1;
+	tree_clear (&daemon);
+
+out:
+	g_clear_pointer (&options.specs, g_ptr_array_unref);
+	g_clear_pointer (&options.words, g_ptr_array_unref);
+	g_free (options.cache);
+	free (cmdline.mountpoint);
+	fuse_opt_free_args (&args);
+	if (log_to_syslog)
+		closelog ();
+	return ret;
+}
