@@ -7,7 +7,7 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libfuse3-dev fuse3
 python3 python3-pytest python3-docutils libjson-glib-dev clang libclang-rt-14-dev valgrind
-util-linux procps coreutils bash-completion"
+util-linux procps coreutils bash-completion man-db groff-base"
 
 missing=""
 for p in $packages; do

@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The subcommands that are one request to a mount: map, anon and unmap
+ * (lines for `.control`), list and stat (the `info` nodes), resize,
+ * advise, flush and move (one line to a mapping's node), and save and
+ * restore (a mount's `.control` listing, written back line by line).
+ *
+ * Words that the daemon understands (advice names, sizes, access modes)
+ * are passed on as they are, so the daemon's rules and sentences apply;
+ * mmapctl only makes sure each stays one word. Ranges are mmapctl's own
+ * syntax (START:LENGTH) and are parsed here, with libmmapfs's number
+ * grammar.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmapctl-private.h"
+
+/*
+ * An absolute form of a file path for `.control`, which takes no relative
+ * paths. A relative path is joined to the working directory and tidied
+ * ("." and ".." resolved by name, as realpath -s does) so the mapping's
+ * path reads well; an absolute one is kept exactly, since a path such as
+ * /proc/PID/fd/N must reach the kernel as it is.
+ */
+static char *
+absolute_path (const char *path)
+{
+	if (g_path_is_absolute (path))
+		return g_strdup (path);
+	return g_canonicalize_filename (path, NULL);
+}
+
+/* Adds "word=value" to a `.control` line, when the option was given. */
+static gboolean
+append_option (GString *line, const char *option, const char *key, const char *value,
+	       GError **error)
+{
+	if (value == NULL)
+		return TRUE;
+	if (!check_one_word (option, value, error))
+		return FALSE;
+	g_string_append_printf (line, " %s=%s", key, value);
+	return TRUE;
+}
+
+gboolean
+cmd_map (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autofree char *file = absolute_path (args[1]);
+	g_autofree char *fallback = g_path_get_basename (file);
+	g_autofree char *escaped = NULL;
+	g_autoptr (Target) target = NULL;
+	g_autoptr (GString) line = NULL;
+	const char *lines[1];
+
+	(void) n_args;
+	target = target_resolve_new_mapping (args[0], fallback, error);
+	if (target == NULL)
+		return FALSE;
+	if (!check_one_word ("the mapping's NAME", target->name, error))
+		return FALSE;
+
+	escaped = mmapfs_path_escape (file);
+	line = g_string_new (NULL);
+	g_string_append_printf (line, "map %s %s", target->name, escaped);
+	if (!append_option (line, "--access", "access", opts->access, error) ||
+	    !append_option (line, "--offset", "offset", opts->offset, error) ||
+	    !append_option (line, "--length", "length", opts->length, error))
+		return FALSE;
+
+	lines[0] = line->str;
+	if (!mount_control (target, lines, 1, NULL, error)) {
+		g_prefix_error (error, "%s: ", target->shown);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cmd_anon (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) target = NULL;
+	g_autofree char *line = NULL;
+	const char *lines[1];
+
+	(void) opts;
+	(void) n_args;
+	target = target_resolve_new_mapping (args[0], NULL, error);
+	if (target == NULL)
+		return FALSE;
+	if (!check_one_word ("the mapping's NAME", target->name, error) ||
+	    !check_one_word ("SIZE", args[1], error))
+		return FALSE;
+
+	line = g_strdup_printf ("anon %s %s", target->name, args[1]);
+	lines[0] = line;
+	if (!mount_control (target, lines, 1, NULL, error)) {
+		g_prefix_error (error, "%s: ", target->shown);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Like rm(1): every name is tried and each failure reported as it comes. */
+gboolean
+cmd_unmap (Options *opts, char **args, guint n_args, GError **error)
+{
+	gboolean failed = FALSE;
+
+	(void) opts;
+	for (guint i = 0; i < n_args; i++) {
+		g_autoptr (GError) local_error = NULL;
+		g_autoptr (Target) target = NULL;
+		g_autofree char *line = NULL;
+		const char *lines[1];
+
+		target = target_resolve_new_mapping (args[i], NULL, &local_error);
+		if (target != NULL &&
+		    check_one_word ("the mapping's NAME", target->name, &local_error)) {
+			line = g_strdup_printf ("unmap %s", target->name);
+			lines[0] = line;
+			if (!mount_control (target, lines, 1, NULL, &local_error))
+				g_prefix_error (&local_error, "%s: ", target->shown);
+		}
+		if (local_error != NULL)
+			report_error (local_error, &failed);
+	}
+	if (failed) {
+		g_set_error_literal (error, REPORTED_ERROR, 1, "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static const char *
+info_or (const Info *info, const char *key, const char *fallback)
+{
+	const char *value = info_get (info, key);
+
+	return value != NULL ? value : fallback;
+}
+
+gboolean
+cmd_list (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mount = NULL;
+	g_autoptr (GPtrArray) names = NULL;
+	g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) info_free);
+	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+	static const char *const header[] = { "NAME", "ACCESS", "LENGTH", "RESIDENT",
+					      "ADVICE", "LOCKED", "PATH" };
+	guint widths[G_N_ELEMENTS (header)];
+	char **row;
+
+	(void) n_args;
+	mount = target_resolve_mount (args[0], error);
+	if (mount == NULL)
+		return FALSE;
+	names = mount_list_mappings (mount, error);
+	if (names == NULL)
+		return FALSE;
+
+	for (guint i = 0; i < names->len; i++) {
+		g_autoptr (Target) mapping = mount_mapping_target (mount, names->pdata[i]);
+		g_autoptr (GError) local_error = NULL;
+		Info *info = mapping_read_info (mapping, &local_error);
+
+		/* A mapping unmapped since the directory was read is simply gone. */
+		if (info == NULL && g_error_matches (local_error, MMAPFS_ERROR, ENOENT))
+			continue;
+		if (info == NULL) {
+			g_propagate_error (error, g_steal_pointer (&local_error));
+			return FALSE;
+		}
+		g_ptr_array_add (infos, info);
+	}
+
+	if (opts->json) {
+		g_autoptr (JsonBuilder) builder = json_builder_new ();
+		g_autofree char *mount_path = json_path_string (mount->mount);
+
+		json_builder_begin_object (builder);
+		json_builder_set_member_name (builder, "mount");
+		json_builder_add_string_value (builder, mount_path);
+		json_builder_set_member_name (builder, "mappings");
+		json_builder_begin_array (builder);
+		for (guint i = 0; i < infos->len; i++) {
+			json_builder_begin_object (builder);
+			json_add_info (builder, infos->pdata[i]);
+			json_builder_end_object (builder);
+		}
+		json_builder_end_array (builder);
+		json_builder_end_object (builder);
+		json_print (builder);
+		return TRUE;
+	}
+
+	if (infos->len == 0)
+		return TRUE;
+	for (guint c = 0; c < G_N_ELEMENTS (header); c++)
+		widths[c] = strlen (header[c]);
+	for (guint i = 0; i < infos->len; i++) {
+		const Info *info = infos->pdata[i];
+		guint64 length = 0;
+
+		row = g_new0 (char *, G_N_ELEMENTS (header) + 1);
+		info_get_u64 (info, "length", &length);
+		row[0] = g_strdup (info_or (info, "name", "?"));
+		row[1] = g_strdup (info_or (info, "access", "?"));
+		row[2] = format_size (length);
+		row[3] = g_strdup_printf ("%s/%s", info_or (info, "resident_pages", "?"),
+					  info_or (info, "total_pages", "?"));
+		row[4] = g_strdup (info_or (info, "advice", "?"));
+		row[5] = g_strdup (g_strcmp0 (info_get (info, "locked"), "1") == 0 ? "yes" : "no");
+		row[6] = g_strdup (info_or (info, "path", "?"));
+		for (guint c = 0; c < G_N_ELEMENTS (header); c++)
+			widths[c] = MAX (widths[c], (guint) g_utf8_strlen (row[c], -1));
+		g_ptr_array_add (rows, row);
+	}
+	row = g_new0 (char *, G_N_ELEMENTS (header) + 1);
+	for (guint c = 0; c < G_N_ELEMENTS (header); c++)
+		row[c] = g_strdup (header[c]);
+	g_ptr_array_insert (rows, 0, row);
+	for (guint i = 0; i < rows->len; i++) {
+		row = rows->pdata[i];
+
+		/* The last column (the path) is not padded. */
+		for (guint c = 0; c + 1 < G_N_ELEMENTS (header); c++)
+			g_print ("%s%*s  ", row[c], (int) (widths[c] - g_utf8_strlen (row[c], -1)),
+				 "");
+		g_print ("%s\n", row[G_N_ELEMENTS (header) - 1]);
+	}
+	return TRUE;
+}
+
+gboolean
+cmd_stat (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mapping = NULL;
+	g_autoptr (Info) info = NULL;
+	guint width = 0;
+
+	(void) n_args;
+	mapping = target_resolve_mapping (args[0], error);
+	if (mapping == NULL)
+		return FALSE;
+	info = mapping_read_info (mapping, error);
+	if (info == NULL)
+		return FALSE;
+
+	if (opts->json) {
+		g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+		json_builder_begin_object (builder);
+		json_add_info (builder, info);
+		json_builder_end_object (builder);
+		json_print (builder);
+		return TRUE;
+	}
+
+	for (guint i = 0; i < info->keys->len; i++)
+		width = MAX (width, strlen (info->keys->pdata[i]));
+	for (guint i = 0; i < info->keys->len; i++) {
+		const char *key = info->keys->pdata[i];
+		const char *value = info_get (info, key);
+		guint64 bytes;
+
+		/* Sizes also in a unit a person reads at a glance. */
+		if ((strcmp (key, "length") == 0 || strcmp (key, "file_size") == 0 ||
+		     g_str_has_prefix (key, "bytes_")) &&
+		    info_get_u64 (info, key, &bytes) && bytes >= 1024) {
+			g_autofree char *human = format_size (bytes);
+
+			g_print ("%s:%*s %s (%s)\n", key, (int) (width - strlen (key)), "", value,
+				 human);
+		} else {
+			g_print ("%s:%*s %s\n", key, (int) (width - strlen (key)), "", value);
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+cmd_resize (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mapping = NULL;
+	g_autofree char *line = NULL;
+
+	(void) opts;
+	(void) n_args;
+	if (!check_one_word ("SIZE", args[1], error))
+		return FALSE;
+	mapping = target_resolve_mapping (args[0], error);
+	if (mapping == NULL)
+		return FALSE;
+	line = g_strdup_printf ("%s\n", args[1]);
+	return mapping_write_node (mapping, "size", line, error);
+}
+
+/* The range of a subcommand: a positional START:LENGTH or --range, not both. */
+static gboolean
+get_range (Options *opts, char **args, guint n_args, guint index, Range *out_range,
+	   GError **error)
+{
+	const char *text = NULL;
+
+	*out_range = (Range) { 0 };
+	if (n_args > index)
+		text = args[index];
+	if (opts->range != NULL) {
+		if (text != NULL) {
+			g_set_error (error, USAGE_ERROR, EINVAL,
+				     "give the range either as an argument or with --range, "
+				     "not both");
+			return FALSE;
+		}
+		text = opts->range;
+	}
+	if (text == NULL)
+		return TRUE;
+	return parse_range_arg (text, out_range, error);
+}
+
+static gboolean
+print_advice_menu (Options *opts, const Target *mapping, GError **error)
+{
+	g_autofree char *menu = mapping_read_node (mapping, "advise", error);
+	g_auto (GStrv) words = NULL;
+	g_autoptr (JsonBuilder) builder = NULL;
+	const char *pattern = NULL;
+
+	if (menu == NULL)
+		return FALSE;
+	if (!opts->json) {
+		g_print ("%s", menu);
+		return TRUE;
+	}
+
+	g_strstrip (menu);
+	words = g_strsplit_set (menu, " \t", -1);
+	builder = json_builder_new ();
+	json_builder_begin_object (builder);
+	json_builder_set_member_name (builder, "advice");
+	json_builder_begin_array (builder);
+	for (guint i = 0; words[i] != NULL; i++) {
+		char *word = words[i];
+		gsize len = strlen (word);
+
+		if (len == 0)
+			continue;
+		/* The access pattern in effect is the one in brackets. */
+		if (len > 2 && word[0] == '[' && word[len - 1] == ']') {
+			word[len - 1] = '\0';
+			word++;
+			pattern = word;
+		}
+		json_builder_add_string_value (builder, word);
+	}
+	json_builder_end_array (builder);
+	json_builder_set_member_name (builder, "pattern");
+	if (pattern != NULL)
+		json_builder_add_string_value (builder, pattern);
+	else
+		json_builder_add_null_value (builder);
+	json_builder_end_object (builder);
+	json_print (builder);
+	return TRUE;
+}
+
+gboolean
+cmd_advise (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mapping = NULL;
+	g_autoptr (GString) line = NULL;
+	Range range;
+
+	if (n_args == 1 && opts->range != NULL) {
+		g_set_error (error, USAGE_ERROR, EINVAL, "--range needs an ADVICE");
+		return FALSE;
+	}
+	if (n_args > 1 && opts->json) {
+		g_set_error (error, USAGE_ERROR, EINVAL,
+			     "--json applies to reading the advice menu, without ADVICE");
+		return FALSE;
+	}
+	if (n_args > 1 && !check_one_word ("ADVICE", args[1], error))
+		return FALSE;
+	if (!get_range (opts, args, n_args, 2, &range, error))
+		return FALSE;
+	mapping = target_resolve_mapping (args[0], error);
+	if (mapping == NULL)
+		return FALSE;
+	if (n_args == 1)
+		return print_advice_menu (opts, mapping, error);
+
+	line = g_string_new (args[1]);
+	if (range.given)
+		g_string_append_printf (line, " %" G_GUINT64_FORMAT, range.start);
+	if (range.has_length)
+		g_string_append_printf (line, " %" G_GUINT64_FORMAT, range.length);
+	g_string_append_c (line, '\n');
+	return mapping_write_node (mapping, "advise", line->str, error);
+}
+
+gboolean
+cmd_flush (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mapping = NULL;
+	g_autoptr (GString) line = g_string_new (NULL);
+	const char *mode = NULL;
+	Range range;
+
+	if (opts->async && opts->invalidate) {
+		g_set_error (error, USAGE_ERROR, EINVAL, "--async and --invalidate exclude each other");
+		return FALSE;
+	}
+	if (opts->async)
+		mode = "async";
+	else if (opts->invalidate)
+		mode = "invalidate";
+	if (!get_range (opts, args, n_args, 1, &range, error))
+		return FALSE;
+	mapping = target_resolve_mapping (args[0], error);
+	if (mapping == NULL)
+		return FALSE;
+
+	/*
+	 * The node's line is [OFFSET [SIZE [async|invalidate]]]: the mode is
+	 * the third word, so with a mode the size must be spelled out, as
+	 * the rest of the mapping from the start of the range.
+	 */
+	if (mode != NULL && !range.has_length) {
+		guint64 size;
+
+		if (!mapping_read_u64 (mapping, "size", &size, error))
+			return FALSE;
+		range.length = size > range.start ? size - range.start : 0;
+		range.has_length = TRUE;
+		range.given = TRUE;
+	}
+	if (range.given)
+		g_string_append_printf (line, "%" G_GUINT64_FORMAT, range.start);
+	if (range.has_length)
+		g_string_append_printf (line, " %" G_GUINT64_FORMAT, range.length);
+	if (mode != NULL)
+		g_string_append_printf (line, " %s", mode);
+	g_string_append_c (line, '\n');
+	return mapping_write_node (mapping, "flush", line->str, error);
+}
+
+gboolean
+cmd_move (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mapping = NULL;
+	g_autofree char *line = NULL;
+
+	(void) opts;
+	(void) n_args;
+	if (!check_one_word ("DEST", args[1], error) || !check_one_word ("SRC", args[2], error) ||
+	    !check_one_word ("COUNT", args[3], error))
+		return FALSE;
+	mapping = target_resolve_mapping (args[0], error);
+	if (mapping == NULL)
+		return FALSE;
+	line = g_strdup_printf ("%s %s %s\n", args[1], args[2], args[3]);
+	return mapping_write_node (mapping, "move", line, error);
+}
+
+/* One `.control` line as a JSON object (schema in mmapctl(1)). */
+static void
+json_add_command (JsonBuilder *builder, const MmapfsCommand *cmd)
+{
+	json_builder_begin_object (builder);
+	json_builder_set_member_name (builder, "kind");
+	json_builder_add_string_value (builder, cmd->kind == MMAPFS_COMMAND_MAP ? "map" : "anon");
+	json_builder_set_member_name (builder, "name");
+	json_builder_add_string_value (builder, cmd->name);
+	if (cmd->kind == MMAPFS_COMMAND_MAP) {
+		g_autofree char *path = json_path_string (cmd->path);
+
+		json_builder_set_member_name (builder, "path");
+		json_builder_add_string_value (builder, path);
+		json_builder_set_member_name (builder, "access");
+		json_builder_add_string_value (builder, mmapfs_access_to_string (cmd->access));
+		json_builder_set_member_name (builder, "offset");
+		json_builder_add_int_value (builder, (gint64) cmd->offset);
+		json_builder_set_member_name (builder, "length");
+		json_builder_add_int_value (builder, (gint64) cmd->length);
+	} else {
+		json_builder_set_member_name (builder, "size");
+		json_builder_add_int_value (builder, (gint64) cmd->length);
+	}
+	json_builder_end_object (builder);
+}
+
+static gboolean
+print_control_json (const Target *mount, const char *listing, GError **error)
+{
+	g_autoptr (JsonBuilder) builder = json_builder_new ();
+	g_auto (GStrv) lines = g_strsplit (listing, "\n", -1);
+	g_autofree char *mount_path = json_path_string (mount->mount);
+
+	json_builder_begin_object (builder);
+	json_builder_set_member_name (builder, "mount");
+	json_builder_add_string_value (builder, mount_path);
+	json_builder_set_member_name (builder, "mappings");
+	json_builder_begin_array (builder);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		MmapfsCommand cmd = { 0 };
+		g_autoptr (GError) local_error = NULL;
+
+		if (!mmapfs_command_parse (lines[i], strlen (lines[i]), &cmd, &local_error)) {
+			ctl_set_error (error, EIO, "%s/.control: unexpected line %u: %s",
+				       mount->shown, i + 1, local_error->message);
+			return FALSE;
+		}
+		if (cmd.kind == MMAPFS_COMMAND_MAP || cmd.kind == MMAPFS_COMMAND_ANON)
+			json_add_command (builder, &cmd);
+		mmapfs_command_clear (&cmd);
+	}
+	json_builder_end_array (builder);
+	json_builder_end_object (builder);
+	json_print (builder);
+	return TRUE;
+}
+
+gboolean
+cmd_save (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mount = NULL;
+	g_autofree char *listing = NULL;
+	const char *file = n_args > 1 ? args[1] : "-";
+	g_autoptr (GError) local_error = NULL;
+
+	if (opts->json && strcmp (file, "-") != 0) {
+		g_set_error (error, USAGE_ERROR, EINVAL,
+			     "--json prints on standard output; give no FILE");
+		return FALSE;
+	}
+	mount = target_resolve_mount (args[0], error);
+	if (mount == NULL)
+		return FALSE;
+	listing = mount_read_control (mount, error);
+	if (listing == NULL)
+		return FALSE;
+	if (opts->json)
+		return print_control_json (mount, listing, error);
+	if (strcmp (file, "-") == 0) {
+		fputs (listing, stdout);
+		return TRUE;
+	}
+	/* Atomically, so an interrupted save never leaves half a tree behind. */
+	if (!g_file_set_contents (file, listing, -1, &local_error)) {
+		ctl_set_error (error, EIO, "%s", local_error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cmd_restore (Options *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (Target) mount = NULL;
+	g_autofree char *contents = NULL;
+	g_auto (GStrv) lines = NULL;
+	g_autoptr (GPtrArray) commands = g_ptr_array_new ();
+	g_autoptr (GArray) line_numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+	g_autoptr (GError) local_error = NULL;
+	const char *file = n_args > 1 ? args[1] : "-";
+	const char *shown_file = strcmp (file, "-") == 0 ? "standard input" : file;
+	g_autoptr (GError) apply_error = NULL;
+	guint failed = G_MAXUINT;
+
+	(void) opts;
+	mount = target_resolve_mount (args[0], error);
+	if (mount == NULL)
+		return FALSE;
+	if (strcmp (file, "-") == 0)
+		contents = read_fd_all (STDIN_FILENO, NULL, &local_error);
+	else
+		g_file_get_contents (file, &contents, NULL, &local_error);
+	if (contents == NULL) {
+		ctl_set_error (error, local_error->domain == MMAPFS_ERROR ? local_error->code : EIO,
+			       "%s: %s", shown_file, local_error->message);
+		return FALSE;
+	}
+
+	/* Comments and blank lines cost the daemon nothing, but skipping them
+	 * here keeps the line numbers of messages those of the file. */
+	lines = g_strsplit (contents, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *p = lines[i];
+		gsize len = strlen (p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			lines[i][--len] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		g_ptr_array_add (commands, lines[i]);
+		g_array_append_val (line_numbers, (guint) { i + 1 });
+	}
+
+	if (!mount_control (mount, (const char *const *) commands->pdata, commands->len, &failed,
+			    &apply_error)) {
+		guint line_no;
+
+		/* No line to blame when .control itself could not be opened. */
+		if (failed == G_MAXUINT) {
+			g_propagate_error (error, g_steal_pointer (&apply_error));
+			return FALSE;
+		}
+		line_no = g_array_index (line_numbers, guint, failed);
+		if (failed == 0)
+			ctl_set_error (error, apply_error->code, "%s:%u: %s", shown_file, line_no,
+				       apply_error->message);
+		else
+			ctl_set_error (error, apply_error->code,
+				       "%s:%u: %s (the %u command%s before it stay%s applied)",
+				       shown_file, line_no, apply_error->message, failed,
+				       failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+		return FALSE;
+	}
+	return TRUE;
+}

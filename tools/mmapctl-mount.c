@@ -1,0 +1,935 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * How mmapctl talks to a mount: classifying the paths of the command
+ * line, reading and writing the small nodes of a mapping, `.control`
+ * transactions, the `info` format, the JSON helpers shared by the
+ * read-only subcommands, and the number and range grammar of the command
+ * line (DESIGN §2.4, through libmmapfs's own parser so that mmapctl and
+ * the daemon agree on every number).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "mmapctl-private.h"
+
+void
+ctl_set_error (GError **error, int errnum, const char *format, ...)
+{
+	va_list args;
+	g_autofree char *message = NULL;
+
+	va_start (args, format);
+	message = g_strdup_vprintf (format, args);
+	va_end (args);
+	g_set_error_literal (error, MMAPFS_ERROR, errnum, message);
+}
+
+void
+target_free (Target *target)
+{
+	if (target == NULL)
+		return;
+	g_free (target->shown);
+	g_free (target->path);
+	g_free (target->mount);
+	g_free (target->name);
+	g_free (target->dir);
+	g_free (target);
+}
+
+/*
+ * A directory is the root of an mmapfs mount when it holds a regular
+ * `.control` and lives on a FUSE filesystem. The second check keeps an
+ * ordinary directory that happens to contain a file of that name from
+ * being taken for a mount. Returns 1 or 0, or -ENOTCONN for a mount whose
+ * daemon has gone.
+ */
+static int
+probe_mount_root (const char *dir)
+{
+	g_autofree char *control = g_build_filename (dir, ".control", NULL);
+	struct stat st;
+	struct statfs sfs;
+
+	if (stat (control, &st) != 0)
+		return errno == ENOTCONN ? -ENOTCONN : 0;
+	if (!S_ISREG (st.st_mode))
+		return 0;
+	if (statfs (dir, &sfs) != 0)
+		return errno == ENOTCONN ? -ENOTCONN : 0;
+	return sfs.f_type == FUSE_SUPER_MAGIC;
+}
+
+gboolean
+is_mount_root (const char *dir)
+{
+	return probe_mount_root (dir) > 0;
+}
+
+static Target *
+target_new (TargetKind kind, const char *shown, const char *path)
+{
+	Target *target = g_new0 (Target, 1);
+
+	target->kind = kind;
+	target->shown = g_strdup (shown);
+	target->path = g_strdup (path);
+	return target;
+}
+
+Target *
+target_new_file (const char *shown, const char *path)
+{
+	return target_new (TARGET_FILE, shown, path);
+}
+
+static Target *
+target_new_mapping (const char *shown, const char *mount, const char *name)
+{
+	Target *target = target_new (TARGET_MAPPING, shown, NULL);
+
+	target->mount = g_strdup (mount);
+	target->name = g_strdup (name);
+	target->dir = g_build_filename (mount, name, NULL);
+	target->path = g_strdup (target->dir);
+	return target;
+}
+
+/**
+ * target_resolve:
+ * @arg: a path from the command line
+ * @error: return location for an error
+ *
+ * Classifies @arg as a mount root, a mapping (its directory, or its
+ * `data` file), a plain file or a plain directory. A missing name inside
+ * a mount is reported as "no mapping named", since that is what the user
+ * most likely meant.
+ *
+ * Returns: (transfer full) (nullable): the target, or %NULL with @error set
+ */
+Target *
+target_resolve (const char *arg, GError **error)
+{
+	g_autofree char *path = g_canonicalize_filename (arg, NULL);
+	g_autofree char *parent = g_path_get_dirname (path);
+	g_autofree char *base = g_path_get_basename (path);
+	struct stat st;
+
+	/* Kernel caches can answer for a dead mount; its .control cannot. */
+	if (probe_mount_root (path) == -ENOTCONN || probe_mount_root (parent) == -ENOTCONN) {
+		ctl_set_error (error, ENOTCONN,
+			       "%s: %s: the mmapfs daemon has gone (unmount it with fusermount3 -u)",
+			       arg, g_strerror (ENOTCONN));
+		return NULL;
+	}
+	if (stat (path, &st) != 0) {
+		int err = errno;
+
+		if (err == ENOENT && is_mount_root (parent)) {
+			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s", arg,
+				       base, parent);
+			return NULL;
+		}
+		ctl_set_error (error, err, "%s: %s", arg, g_strerror (err));
+		return NULL;
+	}
+
+	if (S_ISDIR (st.st_mode)) {
+		if (is_mount_root (path)) {
+			Target *target = target_new (TARGET_MOUNT, arg, path);
+
+			target->mount = g_strdup (path);
+			return target;
+		}
+		if (base[0] != '.' && is_mount_root (parent))
+			return target_new_mapping (arg, parent, base);
+		return target_new (TARGET_DIR, arg, path);
+	}
+
+	if (S_ISREG (st.st_mode)) {
+		/* MOUNT/NAME/data stands for the mapping itself. */
+		if (strcmp (base, "data") == 0) {
+			g_autofree char *mount = g_path_get_dirname (parent);
+			g_autofree char *name = g_path_get_basename (parent);
+
+			if (name[0] != '.' && is_mount_root (mount))
+				return target_new_mapping (arg, mount, name);
+		}
+		return target_new (TARGET_FILE, arg, path);
+	}
+
+	ctl_set_error (error, EINVAL, "%s: neither a regular file nor a directory", arg);
+	return NULL;
+}
+
+/**
+ * target_resolve_mount:
+ * @arg: a path from the command line
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the mount whose root is @arg
+ */
+Target *
+target_resolve_mount (const char *arg, GError **error)
+{
+	g_autoptr (Target) target = target_resolve (arg, error);
+
+	if (target == NULL)
+		return NULL;
+	switch (target->kind) {
+	case TARGET_MOUNT:
+		return g_steal_pointer (&target);
+	case TARGET_MAPPING:
+		ctl_set_error (error, EINVAL,
+			       "%s: this is a mapping; give the root of its mount, %s", arg,
+			       target->mount);
+		return NULL;
+	case TARGET_FILE:
+	case TARGET_DIR:
+	default:
+		ctl_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
+		return NULL;
+	}
+}
+
+/**
+ * target_resolve_mapping:
+ * @arg: a path from the command line, MOUNT/NAME
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the mapping @arg names
+ */
+Target *
+target_resolve_mapping (const char *arg, GError **error)
+{
+	g_autoptr (Target) target = target_resolve (arg, error);
+
+	if (target == NULL)
+		return NULL;
+	switch (target->kind) {
+	case TARGET_MAPPING:
+		return g_steal_pointer (&target);
+	case TARGET_MOUNT:
+		ctl_set_error (error, EINVAL,
+			       "%s: this is the root of an mmapfs mount; name a mapping in it, "
+			       "as MOUNT/NAME",
+			       arg);
+		return NULL;
+	case TARGET_FILE:
+	case TARGET_DIR:
+	default:
+		ctl_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
+		return NULL;
+	}
+}
+
+/**
+ * target_resolve_new_mapping:
+ * @arg: MOUNT/NAME for a mapping to create, or MOUNT alone
+ * @fallback_name: (nullable): the name to use when @arg is MOUNT alone
+ * @error: return location for an error
+ *
+ * Resolves the place of a mapping that does not exist yet: the parent of
+ * @arg must be a mount. The name itself is left for the daemon to judge.
+ *
+ * Returns: (transfer full) (nullable): a mapping target
+ */
+Target *
+target_resolve_new_mapping (const char *arg, const char *fallback_name, GError **error)
+{
+	g_autofree char *path = g_canonicalize_filename (arg, NULL);
+	g_autofree char *parent = NULL;
+	g_autofree char *base = NULL;
+	g_autofree char *shown = NULL;
+
+	if (is_mount_root (path)) {
+		if (fallback_name == NULL) {
+			ctl_set_error (error, EINVAL,
+				       "%s: this is the root of an mmapfs mount; give the new "
+				       "mapping's path, as MOUNT/NAME",
+				       arg);
+			return NULL;
+		}
+		shown = g_build_filename (arg, fallback_name, NULL);
+		return target_new_mapping (shown, path, fallback_name);
+	}
+
+	parent = g_path_get_dirname (path);
+	base = g_path_get_basename (path);
+	if (!is_mount_root (parent)) {
+		struct stat st;
+
+		if (stat (parent, &st) != 0) {
+			int err = errno;
+
+			ctl_set_error (error, err, "%s: %s", parent, g_strerror (err));
+			return NULL;
+		}
+		ctl_set_error (error, EINVAL, "%s: %s is not an mmapfs mount", arg, parent);
+		return NULL;
+	}
+	return target_new_mapping (arg, parent, base);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+	return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/**
+ * mount_list_mappings:
+ * @mount: a mount target
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (element-type utf8): the mapping names in the
+ *   mount, sorted, so that output does not depend on the daemon's order
+ */
+GPtrArray *
+mount_list_mappings (const Target *mount, GError **error)
+{
+	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+	g_autoptr (GDir) dir = NULL;
+	GError *local_error = NULL;
+	const char *entry;
+
+	dir = g_dir_open (mount->mount, 0, &local_error);
+	if (dir == NULL) {
+		ctl_set_error (error, ENOENT, "%s: %s", mount->shown, local_error->message);
+		g_error_free (local_error);
+		return NULL;
+	}
+	/* g_dir_read_name() skips "." and ".."; .control is the only other dot name. */
+	while ((entry = g_dir_read_name (dir)) != NULL) {
+		g_autofree char *child = NULL;
+
+		if (entry[0] == '.')
+			continue;
+		child = g_build_filename (mount->mount, entry, NULL);
+		if (g_file_test (child, G_FILE_TEST_IS_DIR))
+			g_ptr_array_add (names, g_strdup (entry));
+	}
+	g_ptr_array_sort (names, compare_names);
+	return g_steal_pointer (&names);
+}
+
+/**
+ * mount_mapping_target:
+ * @mount: a mount target
+ * @name: a mapping's name in it
+ *
+ * Returns: (transfer full): the mapping as a target, shown under the
+ *   mount's name as the user gave it
+ */
+Target *
+mount_mapping_target (const Target *mount, const char *name)
+{
+	g_autofree char *shown = g_build_filename (mount->shown, name, NULL);
+
+	return target_new_mapping (shown, mount->mount, name);
+}
+
+/**
+ * read_fd_all:
+ * @fd: an open descriptor
+ * @out_len: (out) (optional): the number of bytes read
+ * @error: return location for an error
+ *
+ * Reads until end of file. The small nodes report st_size 0 (as procfs
+ * does), so their size is only known by reading.
+ *
+ * Returns: (transfer full) (nullable): the bytes, NUL-terminated
+ */
+char *
+read_fd_all (int fd, gsize *out_len, GError **error)
+{
+	g_autoptr (GString) text = g_string_sized_new (4096);
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = read (fd, buf, sizeof buf);
+
+		if (n < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			ctl_set_error (error, err, "%s", g_strerror (err));
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		g_string_append_len (text, buf, n);
+	}
+	if (out_len != NULL)
+		*out_len = text->len;
+	return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/**
+ * mapping_read_node:
+ * @mapping: a mapping target
+ * @node: "info", "size", "advise", "resident", ...
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the node's text, as read afresh
+ */
+char *
+mapping_read_node (const Target *mapping, const char *node, GError **error)
+{
+	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
+	g_autoptr (GError) local_error = NULL;
+	char *text;
+	int fd;
+
+	fd = open (path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
+			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
+				       mapping->shown, mapping->name, mapping->mount);
+		else
+			ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node,
+				       g_strerror (err));
+		return NULL;
+	}
+	text = read_fd_all (fd, NULL, &local_error);
+	close (fd);
+	if (text == NULL)
+		ctl_set_error (error, local_error->code, "%s/%s: %s", mapping->shown, node,
+			       local_error->message);
+	return text;
+}
+
+/*
+ * The sentence for a write the daemon refused: the daemon keeps it as the
+ * mapping's last_error (DESIGN §3). NULL when there is none to give.
+ */
+static char *
+mapping_last_error (const Target *mapping)
+{
+	g_autoptr (Info) info = mapping_read_info (mapping, NULL);
+	const char *sentence;
+
+	if (info == NULL)
+		return NULL;
+	sentence = info_get (info, "last_error");
+	if (sentence == NULL || *sentence == '\0' || strcmp (sentence, "none") == 0)
+		return NULL;
+	return g_strdup (sentence);
+}
+
+static void
+set_write_error (GError **error, const Target *mapping, const char *node, int err)
+{
+	g_autofree char *sentence = mapping_last_error (mapping);
+
+	if (sentence != NULL)
+		ctl_set_error (error, err, "%s: %s", mapping->shown, sentence);
+	else
+		ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node, g_strerror (err));
+}
+
+/**
+ * mapping_write_node:
+ * @mapping: a mapping target
+ * @node: "size", "advise", "flush", "move" or "lock"
+ * @text: one line, with its newline
+ * @error: return location for an error
+ *
+ * Writes @text in one write(2), as `echo TEXT > NODE` would. When the
+ * daemon refuses it, the error carries the errno of the write and the
+ * daemon's sentence from the mapping's `last_error`.
+ *
+ * Returns: %TRUE when the daemon accepted the line
+ */
+gboolean
+mapping_write_node (const Target *mapping, const char *node, const char *text, GError **error)
+{
+	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
+	gsize len = strlen (text);
+	ssize_t n;
+	int fd;
+
+	fd = open (path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
+			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
+				       mapping->shown, mapping->name, mapping->mount);
+		else
+			ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node,
+				       g_strerror (err));
+		return FALSE;
+	}
+	do
+		n = write (fd, text, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = errno;
+
+		close (fd);
+		set_write_error (error, mapping, node, err);
+		return FALSE;
+	}
+	if ((gsize) n != len) {
+		close (fd);
+		ctl_set_error (error, EIO, "%s/%s: the daemon took %zd of %zu bytes",
+			       mapping->shown, node, n, len);
+		return FALSE;
+	}
+	if (close (fd) != 0) {
+		set_write_error (error, mapping, node, errno);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * mapping_read_info:
+ * @mapping: a mapping target
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the parsed `info` node
+ */
+Info *
+mapping_read_info (const Target *mapping, GError **error)
+{
+	g_autofree char *text = mapping_read_node (mapping, "info", error);
+
+	if (text == NULL)
+		return NULL;
+	return info_parse (text);
+}
+
+/**
+ * mapping_read_u64:
+ * @mapping: a mapping target
+ * @node: a node that reads as one decimal number ("size")
+ * @out_value: (out): the number
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mapping_read_u64 (const Target *mapping, const char *node, guint64 *out_value, GError **error)
+{
+	g_autofree char *text = mapping_read_node (mapping, node, error);
+
+	if (text == NULL)
+		return FALSE;
+	g_strstrip (text);
+	if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_value, NULL)) {
+		ctl_set_error (error, EIO, "%s/%s: unexpected text \"%s\"", mapping->shown, node,
+			       text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * Turns the transaction read of DESIGN §2.1, `error: ENAME: sentence`,
+ * into the sentence. Anything else yields NULL.
+ */
+static char *
+control_outcome_sentence (const char *outcome)
+{
+	const char *rest;
+	const char *colon;
+
+	if (!g_str_has_prefix (outcome, "error: "))
+		return NULL;
+	rest = outcome + strlen ("error: ");
+	colon = strstr (rest, ": ");
+	if (colon != NULL)
+		rest = colon + 2;
+	return g_strchomp (g_strdup (rest));
+}
+
+/**
+ * mount_control:
+ * @mount: a mount target
+ * @lines: (array length=n_lines): commands, without newlines
+ * @n_lines: how many
+ * @out_failed: (out) (optional): index of the line that failed
+ * @error: return location for an error
+ *
+ * Applies the lines through one open file description of `.control`,
+ * one write(2) per line so that a failure is pinned to its line. On the
+ * first failure the outcome is read back from the same descriptor (the
+ * transaction read): that is the daemon's sentence for exactly this
+ * write, whatever other clients do meanwhile. Earlier lines stay
+ * applied, as they would with `cat FILE > .control`.
+ *
+ * Returns: %TRUE when every line was applied
+ */
+gboolean
+mount_control (const Target *mount, const char *const *lines, guint n_lines, guint *out_failed,
+	       GError **error)
+{
+	g_autofree char *path = g_build_filename (mount->mount, ".control", NULL);
+	int fd;
+
+	fd = open (path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		return FALSE;
+	}
+	for (guint i = 0; i < n_lines; i++) {
+		g_autofree char *line = g_strconcat (lines[i], "\n", NULL);
+		gsize len = strlen (line);
+		ssize_t n;
+
+		do
+			n = write (fd, line, len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 || (gsize) n != len) {
+			int err = n < 0 ? errno : EIO;
+			g_autofree char *outcome = NULL;
+			g_autofree char *sentence = NULL;
+
+			outcome = read_fd_all (fd, NULL, NULL);
+			if (outcome != NULL)
+				sentence = control_outcome_sentence (outcome);
+			close (fd);
+			if (out_failed != NULL)
+				*out_failed = i;
+			ctl_set_error (error, err, "%s", sentence != NULL ? sentence
+								     : g_strerror (err));
+			return FALSE;
+		}
+	}
+	if (close (fd) != 0) {
+		int err = errno;
+
+		/* The last line of a write is applied at the latest on close. */
+		if (out_failed != NULL && n_lines > 0)
+			*out_failed = n_lines - 1;
+		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * mount_read_control:
+ * @mount: a mount target
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the listing of a fresh `.control`
+ *   open: one `map`/`anon` line per mapping
+ */
+char *
+mount_read_control (const Target *mount, GError **error)
+{
+	g_autofree char *path = g_build_filename (mount->mount, ".control", NULL);
+	g_autoptr (GError) local_error = NULL;
+	char *text;
+	int fd;
+
+	fd = open (path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		return NULL;
+	}
+	text = read_fd_all (fd, NULL, &local_error);
+	close (fd);
+	if (text == NULL)
+		ctl_set_error (error, local_error->code, "%s/.control: %s", mount->shown,
+			       local_error->message);
+	return text;
+}
+
+void
+info_free (Info *info)
+{
+	if (info == NULL)
+		return;
+	g_ptr_array_unref (info->keys);
+	g_hash_table_unref (info->values);
+	g_free (info);
+}
+
+/**
+ * info_parse:
+ * @text: the `info` node's text, `key: value` lines (DESIGN §2.6)
+ *
+ * Returns: (transfer full): the keys in their order and their values
+ */
+Info *
+info_parse (const char *text)
+{
+	Info *info = g_new0 (Info, 1);
+	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+
+	info->keys = g_ptr_array_new_with_free_func (g_free);
+	info->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		const char *sep = strstr (lines[i], ": ");
+		char *key;
+
+		if (sep == NULL) {
+			gsize len = strlen (lines[i]);
+
+			/* "key:" with an empty value still counts as the key. */
+			if (len == 0 || lines[i][len - 1] != ':')
+				continue;
+			key = g_strndup (lines[i], len - 1);
+			sep = lines[i] + len - 2;
+		} else {
+			key = g_strndup (lines[i], sep - lines[i]);
+		}
+		if (g_hash_table_contains (info->values, key)) {
+			g_free (key);
+			continue;
+		}
+		g_ptr_array_add (info->keys, key);
+		g_hash_table_insert (info->values, key, g_strdup (sep + 2));
+	}
+	return info;
+}
+
+const char *
+info_get (const Info *info, const char *key)
+{
+	return g_hash_table_lookup (info->values, key);
+}
+
+gboolean
+info_get_u64 (const Info *info, const char *key, guint64 *out_value)
+{
+	const char *value = info_get (info, key);
+
+	return value != NULL &&
+	       g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, out_value, NULL);
+}
+
+/**
+ * json_path_string:
+ * @path: a path, raw bytes
+ *
+ * JSON strings are UTF-8, paths are bytes. A path that is valid UTF-8 is
+ * given as it is; any other is given with each backslash and each byte
+ * that is not part of valid UTF-8 written as a `\ooo` octal escape, the
+ * escape `.control` uses, so no byte is lost or made up.
+ *
+ * Returns: (transfer full): a valid UTF-8 string
+ */
+char *
+json_path_string (const char *path)
+{
+	GString *out;
+	const char *p = path;
+	const char *end = path + strlen (path);
+
+	if (g_utf8_validate (path, -1, NULL))
+		return g_strdup (path);
+
+	out = g_string_new (NULL);
+	while (p < end) {
+		const char *valid_end;
+
+		g_utf8_validate (p, end - p, &valid_end);
+		for (const char *q = p; q < valid_end; q++) {
+			if (*q == '\\')
+				g_string_append (out, "\\134");
+			else
+				g_string_append_c (out, *q);
+		}
+		p = valid_end;
+		if (p < end) {
+			g_string_append_printf (out, "\\%03o", (guint) (guint8) *p);
+			p++;
+		}
+	}
+	return g_string_free (out, FALSE);
+}
+
+static gboolean
+all_digits (const char *text)
+{
+	if (*text == '\0')
+		return FALSE;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isdigit (*p))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * json_add_info:
+ * @builder: a builder inside an object
+ * @info: a mapping's info
+ *
+ * Adds the info keys as members with JSON types: counts as numbers,
+ * `locked` as a boolean, `none` (and the path `anonymous`) as null, and
+ * an `anonymous` boolean. Keys the daemon adds later come through too.
+ */
+void
+json_add_info (JsonBuilder *builder, const Info *info)
+{
+	const char *path = info_get (info, "path");
+	gboolean anonymous = path != NULL && strcmp (path, "anonymous") == 0;
+
+	for (guint i = 0; i < info->keys->len; i++) {
+		const char *key = info->keys->pdata[i];
+		const char *value = info_get (info, key);
+		guint64 number;
+
+		json_builder_set_member_name (builder, key);
+		if (strcmp (key, "path") == 0) {
+			g_autofree char *raw = NULL;
+			g_autofree char *shown = NULL;
+
+			if (anonymous) {
+				json_builder_add_null_value (builder);
+				continue;
+			}
+			raw = mmapfs_path_unescape (value, strlen (value), NULL);
+			shown = json_path_string (raw != NULL ? raw : value);
+			json_builder_add_string_value (builder, shown);
+		} else if (strcmp (key, "locked") == 0) {
+			json_builder_add_boolean_value (builder, strcmp (value, "1") == 0);
+		} else if (strcmp (key, "name") != 0 && strcmp (value, "none") == 0) {
+			json_builder_add_null_value (builder);
+		} else if (strcmp (key, "name") != 0 && all_digits (value) &&
+			   g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &number, NULL)) {
+			json_builder_add_int_value (builder, (gint64) number);
+		} else {
+			g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+			json_builder_add_string_value (builder, valid);
+		}
+	}
+	json_builder_set_member_name (builder, "anonymous");
+	json_builder_add_boolean_value (builder, anonymous);
+}
+
+/**
+ * json_print:
+ * @builder: a builder holding one complete value
+ *
+ * Prints the value on standard output, indented, with a final newline.
+ */
+void
+json_print (JsonBuilder *builder)
+{
+	g_autoptr (JsonGenerator) generator = json_generator_new ();
+	g_autoptr (JsonNode) root = json_builder_get_root (builder);
+	g_autofree char *text = NULL;
+
+	json_generator_set_pretty (generator, TRUE);
+	json_generator_set_indent (generator, 2);
+	json_generator_set_root (generator, root);
+	text = json_generator_to_data (generator, NULL);
+	fputs (text, stdout);
+	fputc ('\n', stdout);
+}
+
+/**
+ * parse_number_arg:
+ * @what: what the number is, for the message ("START", "--offset")
+ * @text: the word from the command line
+ * @out_value: (out): the value
+ * @error: return location for a usage error
+ *
+ * Parses with the grammar of DESIGN §2.4 (libmmapfs's parser, so the
+ * rules are exactly the daemon's).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+parse_number_arg (const char *what, const char *text, guint64 *out_value, GError **error)
+{
+	g_autoptr (GError) local_error = NULL;
+
+	if (!mmapfs_parse_number (text, strlen (text), out_value, &local_error)) {
+		g_set_error (error, USAGE_ERROR, local_error->code, "%s: %s", what,
+			     local_error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * parse_range_arg:
+ * @text: `START:LENGTH`, `START:` or `START`
+ * @out_range: (out): the range
+ * @error: return location for a usage error
+ *
+ * A missing LENGTH means "to the end", as for the advise and flush nodes.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+parse_range_arg (const char *text, Range *out_range, GError **error)
+{
+	const char *colon = strchr (text, ':');
+	g_autofree char *start = g_strndup (text, colon != NULL ? (gsize) (colon - text)
+							    : strlen (text));
+	Range range = { .given = TRUE };
+
+	if (!parse_number_arg ("START of the range", start, &range.start, error))
+		return FALSE;
+	if (colon != NULL && colon[1] != '\0') {
+		if (!parse_number_arg ("LENGTH of the range", colon + 1, &range.length, error))
+			return FALSE;
+		if (range.length == 0) {
+			g_set_error (error, USAGE_ERROR, EINVAL,
+				     "range \"%s\": LENGTH must not be 0", text);
+			return FALSE;
+		}
+		range.has_length = TRUE;
+	}
+	*out_range = range;
+	return TRUE;
+}
+
+/**
+ * check_one_word:
+ * @what: what the word is, for the message
+ * @text: a word mmapctl passes on to the daemon as it is
+ * @error: return location for a usage error
+ *
+ * Words mmapctl forwards into a node's line must stay one word, or they
+ * would change the line's meaning.
+ *
+ * Returns: %TRUE when @text is one word without control characters
+ */
+gboolean
+check_one_word (const char *what, const char *text, GError **error)
+{
+	if (*text == '\0') {
+		g_set_error (error, USAGE_ERROR, EINVAL, "%s must not be empty", what);
+		return FALSE;
+	}
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == ' ' || g_ascii_iscntrl (*p)) {
+			g_autofree char *shown = g_strescape (text, NULL);
+
+			g_set_error (error, USAGE_ERROR, EINVAL,
+				     "%s must be one word without blanks, not \"%s\"", what, shown);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+char *
+format_size (guint64 bytes)
+{
+	return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What mmapctl's files share: the parsed command-line options, the two
+ * kinds of failure (a usage error, exit 2, and a refused or failed
+ * request, exit 1), the way a path on the command line is classified
+ * (an mmapfs mount, one of its mappings, a plain file or a directory),
+ * and the helpers that talk to a mount through its files only.
+ *
+ * mmapctl never reaches into the daemon: everything goes through the
+ * nodes of DESIGN §2 (`.control`, `size`, `advise`, ...), so it works on
+ * any mount the user can see, and the sentence it prints on failure is
+ * the daemon's own (the `.control` transaction read, or `last_error`
+ * from `info`).
+ */
+#pragma once
+
+#include <mmapfs/mmapfs.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Errors in this domain are the user's command line: exit status 2. */
+#define USAGE_ERROR (usage_error_quark ())
+GQuark usage_error_quark (void);
+
+/*
+ * An error in this domain has been printed already (subcommands that go
+ * on after a failing path print each failure as it happens): exit status
+ * 1 without a further message.
+ */
+#define REPORTED_ERROR (reported_error_quark ())
+GQuark reported_error_quark (void);
+void report_error (GError *error, gboolean *failed);
+
+/* Every option of every subcommand; each subcommand accepts a subset. */
+typedef struct {
+	gboolean json;
+	gboolean bar;
+	gboolean quiet;
+	gboolean unlock;
+	gboolean async;
+	gboolean invalidate;
+	gboolean regex;
+	gboolean hex;
+	char *access;
+	char *offset;
+	char *length;
+	char *range;
+	char *start;
+	char *end;
+} Options;
+
+/* A byte range given as START:LENGTH (LENGTH omitted: to the end). */
+typedef struct {
+	gboolean given;
+	guint64 start;
+	guint64 length;
+	gboolean has_length;
+} Range;
+
+typedef enum {
+	TARGET_MOUNT,
+	TARGET_MAPPING,
+	TARGET_FILE,
+	TARGET_DIR,
+} TargetKind;
+
+/*
+ * A path from the command line, classified. For a mount, @mount is its
+ * root; for a mapping, @mount is the root, @name the mapping's name and
+ * @dir the mapping's directory. @shown is what error messages and plain
+ * output call it (the path as the user wrote it).
+ */
+typedef struct {
+	TargetKind kind;
+	char *shown;
+	char *path;
+	char *mount;
+	char *name;
+	char *dir;
+} Target;
+
+void target_free (Target *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
+
+/* "key: value" lines of a mapping's info node, in their order. */
+typedef struct {
+	GPtrArray *keys;
+	GHashTable *values;
+} Info;
+
+void info_free (Info *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Info, info_free)
+
+/* mmapctl-mount.c: paths, nodes, `.control` transactions */
+void ctl_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
+gboolean is_mount_root (const char *dir);
+Target *target_new_file (const char *shown, const char *path);
+Target *target_resolve (const char *arg, GError **error);
+Target *target_resolve_mount (const char *arg, GError **error);
+Target *target_resolve_mapping (const char *arg, GError **error);
+Target *target_resolve_new_mapping (const char *arg, const char *fallback_name, GError **error);
+GPtrArray *mount_list_mappings (const Target *mount, GError **error);
+Target *mount_mapping_target (const Target *mount, const char *name);
+char *read_fd_all (int fd, gsize *out_len, GError **error);
+char *mapping_read_node (const Target *mapping, const char *node, GError **error);
+gboolean mapping_write_node (const Target *mapping, const char *node, const char *text,
+			     GError **error);
+Info *mapping_read_info (const Target *mapping, GError **error);
+gboolean mapping_read_u64 (const Target *mapping, const char *node, guint64 *out_value,
+			   GError **error);
+gboolean mount_control (const Target *mount, const char *const *lines, guint n_lines,
+			guint *out_failed, GError **error);
+char *mount_read_control (const Target *mount, GError **error);
+
+Info *info_parse (const char *text);
+const char *info_get (const Info *info, const char *key);
+gboolean info_get_u64 (const Info *info, const char *key, guint64 *out_value);
+
+/* JSON output (schema in tools/mmapctl.rst) */
+char *json_path_string (const char *path);
+void json_add_info (JsonBuilder *builder, const Info *info);
+void json_print (JsonBuilder *builder);
+
+/* Numbers and ranges of the command line (DESIGN §2.4 grammar) */
+gboolean parse_number_arg (const char *what, const char *text, guint64 *out_value, GError **error);
+gboolean parse_range_arg (const char *text, Range *out_range, GError **error);
+gboolean check_one_word (const char *what, const char *text, GError **error);
+char *format_size (guint64 bytes);
+
+/* mmapctl-commands.c: requests to a mount */
+gboolean cmd_map (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_anon (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_unmap (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_list (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_stat (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_resize (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_advise (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_flush (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_move (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_save (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_restore (Options *opts, char **args, guint n_args, GError **error);
+
+/* mmapctl-find.c: find and rfind over a mapping's data or a file */
+gboolean cmd_find (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_rfind (Options *opts, char **args, guint n_args, GError **error);
+
+/* mmapctl-vm.c: the vmtouch workflows */
+gboolean cmd_resident (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_touch (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_evict (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_lock (Options *opts, char **args, guint n_args, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,999 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mmapfs-bench: side-by-side throughput and latency of mmapfs and of what
+ * it is measured against, in one run, on one machine.
+ *
+ * It makes a temporary tree on a disk folder (a backing file, default
+ * 1 GiB, kept warm in the page cache), mounts it with the mmapfs daemon
+ * once per cache mode (auto, never, always), and in each of several
+ * rounds, interleaved and in rotating order, measures each target that is
+ * on the machine: native file I/O on the backing file, memcpy from a
+ * mapping of it, Python's mmap over it, and mmapfs's `data` in each mode.
+ * Workloads: sequential read with the FUSE cache cold and warm, sequential
+ * write, 4 KiB random pread with 1 and 2 jobs, CPU time per GiB read
+ * (daemon and reader, from /proc and getrusage), open-write-close loops
+ * on the control nodes, and the per-operation cost of reading `data` and
+ * `info` with 1 and with 10,000 mappings mounted (two more daemons).
+ *
+ * It prints the medians with their ratios to native, then the goals of
+ * the performance issue, met or not; `--json` prints the same, every
+ * sample included. Exit status: 0 when everything available was measured,
+ * 1 when a measurement failed, 2 for a usage error, 128+N on signal N.
+ */
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "mmapfs-bench-private.h"
+
+#ifndef BENCH_MMAPFS
+#define BENCH_MMAPFS ""
+#endif
+#ifndef BENCH_PYTHON_SCRIPT
+#define BENCH_PYTHON_SCRIPT ""
+#endif
+
+static const struct {
+	const char *key;
+	const char *label;
+	Unit unit;
+} metrics[N_METRICS] = {
+	[METRIC_SEQ_READ_COLD] = { "seq-read-cold", "seq read, FUSE cache cold", UNIT_BYTES_PER_S },
+	[METRIC_SEQ_READ_WARM] = { "seq-read-warm", "seq read, FUSE cache warm", UNIT_BYTES_PER_S },
+	[METRIC_SEQ_WRITE] = { "seq-write", "seq write", UNIT_BYTES_PER_S },
+	[METRIC_RAND_1] = { "rand-read-1", "4 KiB random pread, 1 job", UNIT_OPS_PER_S },
+	[METRIC_RAND_2] = { "rand-read-2", "4 KiB random pread, 2 jobs", UNIT_OPS_PER_S },
+	[METRIC_CPU_READ] = { "cpu-read", "CPU per GiB, seq read cold", UNIT_MS_PER_GIB },
+	[METRIC_CTL_ADVISE] = { "ctl-advise", "advise open-write-close", UNIT_OPS_PER_S },
+	[METRIC_CTL_FLUSH] = { "ctl-flush", "flush open-write-close", UNIT_OPS_PER_S },
+	[METRIC_CTL_SIZE] = { "ctl-size", "size open-write-close", UNIT_OPS_PER_S },
+	[METRIC_CTL_INFO] = { "ctl-info", "info open-read-close", UNIT_OPS_PER_S },
+	[METRIC_MAPS_DATA_1] = { "maps-data-1", "data open-pread-close, 1 mapping",
+				 UNIT_US_PER_OP },
+	[METRIC_MAPS_DATA_N] = { "maps-data-n", "data open-pread-close, N mappings",
+				 UNIT_US_PER_OP },
+	[METRIC_MAPS_INFO_1] = { "maps-info-1", "info open-read-close, 1 mapping", UNIT_US_PER_OP },
+	[METRIC_MAPS_INFO_N] = { "maps-info-n", "info open-read-close, N mappings",
+				 UNIT_US_PER_OP },
+};
+
+static const char *const unit_names[] = {
+	[UNIT_BYTES_PER_S] = "B/s",
+	[UNIT_OPS_PER_S] = "op/s",
+	[UNIT_MS_PER_GIB] = "ms/GiB",
+	[UNIT_US_PER_OP] = "us/op",
+};
+
+/* What each control node is written in its loop: cheap, valid, and changing nothing. */
+static const struct {
+	Metric metric;
+	const char *node;
+	const char *text; /* NULL: a read loop */
+} control_loops[] = {
+	{ METRIC_CTL_ADVISE, "small/advise", "normal\n" },
+	{ METRIC_CTL_FLUSH, "small/flush", "0 4096\n" },
+	{ METRIC_CTL_SIZE, "small/size", G_STRINGIFY (BENCH_SMALL_SIZE) "\n" },
+	{ METRIC_CTL_INFO, "small/info", NULL },
+};
+
+/* A goal of the issue, evaluated over the medians. */
+typedef struct {
+	char *text;
+	char *detail;
+	double value; /* NAN when it could not be measured */
+	double threshold;
+	gboolean at_most; /* value <= threshold, else value >= threshold */
+	gboolean met;
+} Goal;
+
+static void
+goal_free (Goal *goal)
+{
+	g_free (goal->text);
+	g_free (goal->detail);
+	g_free (goal);
+}
+
+const char *
+target_name (Target target)
+{
+	switch (target) {
+	case TARGET_NATIVE:
+		return "native";
+	case TARGET_MEMCPY:
+		return "memcpy";
+	case TARGET_PYTHON:
+		return "python";
+	case TARGET_AUTO:
+		return "auto";
+	case TARGET_NEVER:
+		return "never";
+	case TARGET_ALWAYS:
+		return "always";
+	default:
+		g_assert_not_reached ();
+	}
+}
+
+static double
+median (GArray *samples)
+{
+	g_autofree double *v = NULL;
+	guint n;
+
+	if (samples == NULL || samples->len == 0)
+		return NAN;
+	n = samples->len;
+	v = g_memdup2 (samples->data, n * sizeof (double));
+	for (guint i = 1; i < n; i++)
+		for (guint j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A cell with a failed run has no median: its other runs are not the same work. */
+static double
+cell_median (Bench *b, Metric m, Target t)
+{
+	if (b->errors[m][t] != NULL)
+		return NAN;
+	return median (b->samples[m][t]);
+}
+
+/* Median of @t over median of native, for the metrics native has. */
+static double
+cell_ratio (Bench *b, Metric m, Target t)
+{
+	return cell_median (b, m, t) / cell_median (b, m, TARGET_NATIVE);
+}
+
+static void
+record (Bench *b, Metric m, Target t, gboolean ok, double value, GError *error)
+{
+	if (ok) {
+		if (b->samples[m][t] == NULL)
+			b->samples[m][t] = g_array_new (FALSE, FALSE, sizeof (double));
+		g_array_append_val (b->samples[m][t], value);
+	} else if (b->errors[m][t] == NULL && error != NULL && error->code != EINTR) {
+		b->errors[m][t] = g_strdup (error->message);
+	}
+}
+
+static gboolean
+available (Bench *b, Target t)
+{
+	return b->skip[t] == NULL;
+}
+
+/* Runs one workload on one target for one round, recording its sample(s). */
+static void
+measure (Bench *b, Metric m, Target t)
+{
+	g_autoptr (GError) error = NULL;
+	g_autofree char *data = NULL;
+	Mount *mount = b->mounts[t];
+	const char *path = b->backing;
+	pid_t daemon = 0;
+	double value = 0, cpu = 0;
+	gboolean ok;
+
+	if (!available (b, t) || bench_stop != 0)
+		return;
+	if (mount != NULL) {
+		if (!mount_alive (mount, &error)) {
+			record (b, m, t, FALSE, 0, error);
+			if (m == METRIC_SEQ_READ_COLD)
+				record (b, METRIC_CPU_READ, t, FALSE, 0, error);
+			return;
+		}
+		data = mount_path (mount, "bench/data");
+		path = data;
+		daemon = mount->pid;
+	}
+	switch (m) {
+	case METRIC_SEQ_READ_COLD:
+		if (t == TARGET_MEMCPY)
+			ok = work_memcpy (b, &value, &cpu, &error);
+		else if (t == TARGET_PYTHON)
+			ok = work_python (b, &value, &error);
+		else
+			ok = work_seq_read (b, path, daemon, FALSE, &value, &cpu, &error);
+		record (b, m, t, ok, value, error);
+		if (t != TARGET_PYTHON)
+			record (b, METRIC_CPU_READ, t, ok, cpu, error);
+		break;
+	case METRIC_SEQ_READ_WARM:
+		ok = work_seq_read (b, path, daemon, TRUE, &value, &cpu, &error);
+		record (b, m, t, ok, value, error);
+		break;
+	case METRIC_SEQ_WRITE:
+		ok = work_seq_write (b, path, &value, &error);
+		record (b, m, t, ok, value, error);
+		break;
+	case METRIC_RAND_1:
+	case METRIC_RAND_2:
+		ok = work_random (b, path, m == METRIC_RAND_1 ? 1 : 2, &value, &error);
+		record (b, m, t, ok, value, error);
+		break;
+	default:
+		g_assert_not_reached ();
+	}
+}
+
+static void
+measure_controls (Bench *b, Target t)
+{
+	Mount *mount = b->mounts[t];
+
+	if (!available (b, t))
+		return;
+	for (guint i = 0; i < G_N_ELEMENTS (control_loops) && bench_stop == 0; i++) {
+		g_autoptr (GError) error = NULL;
+		g_autofree char *path = mount_path (mount, control_loops[i].node);
+		double ops = 0;
+		gboolean ok;
+
+		if (control_loops[i].text != NULL)
+			ok = work_node_write (path, control_loops[i].text, b->ctl_seconds, &ops,
+					      &error);
+		else
+			ok = work_node_read (path, b->ctl_seconds, &ops, &error);
+		record (b, control_loops[i].metric, t, ok, ops, error);
+	}
+}
+
+/*
+ * The per-op costs on the mount with one mapping and on the one with
+ * many. The two are compared, so they alternate in short slices: a drift
+ * of the machine (another job starting, the CPU clock) then weighs on
+ * both alike instead of on whichever ran second.
+ */
+static void
+measure_mappings (Bench *b, guint round)
+{
+	enum { SLICES = 6 };
+	static const struct {
+		const char *node;
+		Metric metric[2];
+	} nodes[] = {
+		{ "probe/data", { METRIC_MAPS_DATA_1, METRIC_MAPS_DATA_N } },
+		{ "probe/info", { METRIC_MAPS_INFO_1, METRIC_MAPS_INFO_N } },
+	};
+	Mount *mounts[2] = { b->maps_one, b->maps_many };
+
+	for (guint i = 0; i < G_N_ELEMENTS (nodes) && bench_stop == 0; i++) {
+		g_autoptr (GError) error = NULL;
+		double sum[2] = { 0, 0 };
+		gboolean ok = TRUE;
+
+		for (guint slice = 0; ok && slice < SLICES; slice++) {
+			for (guint k = 0; ok && k < 2; k++) {
+				guint which = (k + slice + round) % 2;
+				g_autofree char *path = mount_path (mounts[which], nodes[i].node);
+				double us = 0;
+
+				ok = mount_alive (mounts[which], &error) &&
+				     work_open_read (path, b->ctl_seconds / SLICES, &us, &error);
+				if (!ok)
+					record (b, nodes[i].metric[which], TARGET_AUTO, FALSE, 0,
+						error);
+				sum[which] += us;
+			}
+		}
+		for (guint k = 0; ok && k < 2; k++)
+			record (b, nodes[i].metric[k], TARGET_AUTO, TRUE, sum[k] / SLICES, NULL);
+	}
+}
+
+/* Runs @m on @targets in an order that rotates with @round. */
+static void
+measure_rotating (Bench *b, Metric m, const Target *targets, guint n, guint round)
+{
+	for (guint i = 0; i < n && bench_stop == 0; i++)
+		measure (b, m, targets[(i + round) % n]);
+}
+
+static void
+run_round (Bench *b, guint round)
+{
+	static const Target reads[] = { TARGET_NATIVE, TARGET_MEMCPY, TARGET_PYTHON,
+					TARGET_AUTO,   TARGET_NEVER,  TARGET_ALWAYS };
+	static const Target files[] = { TARGET_NATIVE, TARGET_AUTO, TARGET_NEVER, TARGET_ALWAYS };
+	static const Metric file_metrics[] = { METRIC_SEQ_READ_WARM, METRIC_RAND_1, METRIC_RAND_2,
+					       METRIC_SEQ_WRITE };
+
+	measure_rotating (b, METRIC_SEQ_READ_COLD, reads, G_N_ELEMENTS (reads), round);
+	for (guint i = 0; i < G_N_ELEMENTS (file_metrics); i++)
+		measure_rotating (b, file_metrics[i], files, G_N_ELEMENTS (files), round);
+	for (guint i = 0; i < 3 && bench_stop == 0; i++)
+		measure_controls (b, TARGET_AUTO + (i + round) % 3);
+	if (b->maps_skip == NULL)
+		measure_mappings (b, round);
+}
+
+/* Finds the daemon: --mmapfs, $MMAPFS, the one this build made, or PATH. */
+static char *
+find_daemon (Bench *b)
+{
+	const char *env = g_getenv ("MMAPFS");
+
+	if (b->mmapfs != NULL)
+		return g_find_program_in_path (b->mmapfs);
+	if (env != NULL && *env != '\0')
+		return g_find_program_in_path (env);
+	if (*BENCH_MMAPFS != '\0' && g_file_test (BENCH_MMAPFS, G_FILE_TEST_IS_EXECUTABLE))
+		return g_strdup (BENCH_MMAPFS);
+	return g_find_program_in_path ("mmapfs");
+}
+
+static gboolean
+start_mode_mount (Bench *b, const char *daemon, Target t, GError **error)
+{
+	g_autofree char *cache = g_strdup_printf ("cache=%s", target_name (t));
+	g_autofree char *bench_map = g_strdup_printf ("bench=%s", b->backing);
+	g_autofree char *small_map = g_strdup_printf ("small=%s", b->small);
+	const char *args[] = { "-o", cache, "--map", bench_map, "--map", small_map, NULL };
+
+	b->mounts[t] = mount_start (daemon, b->workdir, target_name (t), args, error);
+	return b->mounts[t] != NULL;
+}
+
+/*
+ * The two mounts of the 1-vs-N comparison, both cache=auto. On the second
+ * the probe mapping is created last, after the N-1 others, so that a
+ * table scanned in creation order would find it last.
+ */
+static gboolean
+start_maps_mounts (Bench *b, const char *daemon, GError **error)
+{
+	const char *args[] = { "-o", "cache=auto", NULL };
+	g_autofree char *escaped = mmapfs_path_escape (b->small);
+	g_autofree char *probe = g_strdup_printf ("map probe %s\n", escaped);
+	g_autoptr (GString) lines = g_string_new (NULL);
+
+	b->maps_one = mount_start (daemon, b->workdir, "maps-1", args, error);
+	if (b->maps_one == NULL || !mount_control (b->maps_one, probe, strlen (probe), error))
+		return FALSE;
+	b->maps_many = mount_start (daemon, b->workdir, "maps-n", args, error);
+	if (b->maps_many == NULL)
+		return FALSE;
+	for (guint i = 1; i < b->mappings; i++)
+		g_string_append_printf (lines, "anon m%05u 4096\n", i);
+	g_string_append (lines, probe);
+	return mount_control (b->maps_many, lines->str, lines->len, error);
+}
+
+static void
+format_value (char *out, gsize size, Unit unit, double v)
+{
+	if (isnan (v))
+		g_strlcpy (out, "-", size);
+	else if (unit == UNIT_BYTES_PER_S)
+		g_snprintf (out, size, "%.2f", v / 1e9);
+	else if (unit == UNIT_OPS_PER_S && v >= 1e6)
+		g_snprintf (out, size, "%.2fM", v / 1e6);
+	else if (unit == UNIT_OPS_PER_S && v >= 1e3)
+		g_snprintf (out, size, "%.1fk", v / 1e3);
+	else if (unit == UNIT_US_PER_OP)
+		g_snprintf (out, size, "%.1f", v);
+	else
+		g_snprintf (out, size, "%.0f", v);
+}
+
+static const char *
+shown_unit (Unit unit)
+{
+	return unit == UNIT_BYTES_PER_S ? "GB/s" : unit_names[unit];
+}
+
+/* One cell of the table: the median, or why there is none. */
+static void
+format_cell (Bench *b, Metric m, Target t, char *out, gsize size)
+{
+	if (b->errors[m][t] != NULL)
+		g_strlcpy (out, "error", size);
+	else if (b->samples[m][t] != NULL)
+		format_value (out, size, metrics[m].unit, cell_median (b, m, t));
+	else if (!available (b, t) && (TARGET_IS_MMAPFS (t) || t == TARGET_PYTHON))
+		g_strlcpy (out, "n/a", size);
+	else
+		g_strlcpy (out, "-", size);
+}
+
+static char *
+mode_detail (Bench *b, Metric m, gboolean ratio, double *out_min, double *out_max)
+{
+	GString *s = g_string_new (NULL);
+
+	*out_min = NAN;
+	*out_max = NAN;
+	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+		double v = ratio ? cell_ratio (b, m, t) : cell_median (b, m, t);
+		char text[32];
+
+		if (ratio)
+			g_snprintf (text, sizeof text, "%.2f", v);
+		else
+			format_value (text, sizeof text, metrics[m].unit, v);
+		g_string_append_printf (s, "%s%s %s", s->len ? ", " : "", target_name (t),
+					isnan (v) ? "n/a" : text);
+		if (isnan (v))
+			continue;
+		*out_min = isnan (*out_min) ? v : MIN (*out_min, v);
+		*out_max = isnan (*out_max) ? v : MAX (*out_max, v);
+	}
+	return g_string_free (s, FALSE);
+}
+
+static void
+add_goal (GPtrArray *goals, char *text, char *detail, double value, double threshold,
+	  gboolean at_most)
+{
+	Goal *goal = g_new0 (Goal, 1);
+
+	goal->text = text;
+	goal->detail = detail;
+	goal->value = value;
+	goal->threshold = threshold;
+	goal->at_most = at_most;
+	goal->met = !isnan (value) && (at_most ? value <= threshold : value >= threshold);
+	g_ptr_array_add (goals, goal);
+}
+
+/* A goal over every mmapfs mode: the worst mode decides, unless @best. */
+static void
+add_mode_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, gboolean ratio,
+	       double threshold, gboolean at_most, gboolean best)
+{
+	double lo, hi;
+	char *detail = mode_detail (b, m, ratio, &lo, &hi);
+	double value = best == at_most ? lo : hi;
+
+	/* A mode that could not be measured fails an every-mode goal. */
+	if (!best && (strstr (detail, "n/a") != NULL))
+		value = NAN;
+	add_goal (goals, g_strdup (text), detail, value, threshold, at_most);
+}
+
+static void
+add_single_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, Target t, double threshold)
+{
+	double v = cell_ratio (b, m, t);
+
+	add_goal (goals, g_strdup (text), g_strdup_printf ("%s %.2f", target_name (t), v), v,
+		  threshold, FALSE);
+}
+
+static void
+add_maps_goal (Bench *b, GPtrArray *goals, const char *node, Metric one, Metric many)
+{
+	double v1 = cell_median (b, one, TARGET_AUTO);
+	double vn = cell_median (b, many, TARGET_AUTO);
+
+	char t1[32], tn[32];
+
+	format_value (t1, sizeof t1, UNIT_US_PER_OP, v1);
+	format_value (tn, sizeof tn, UNIT_US_PER_OP, vn);
+	add_goal (goals,
+		  g_strdup_printf ("%s per-op cost, %u mappings / 1 mapping <= 1.15", node,
+				   b->mappings),
+		  g_strdup_printf ("1: %s us, %u: %s us", t1, b->mappings, tn), vn / v1, 1.15,
+		  TRUE);
+}
+
+/*
+ * The goals of the performance issue. "Every mode" goals are decided by
+ * the worst mode; the issue's "in the best cache mode" one by the best.
+ * "The same" per-op cost is read as within 15%, the spread of repeated
+ * runs of these loops on an idle machine.
+ */
+static GPtrArray *
+evaluate_goals (Bench *b)
+{
+	GPtrArray *goals = g_ptr_array_new_with_free_func ((GDestroyNotify)goal_free);
+	static const struct {
+		Metric metric;
+		const char *text;
+	} controls[] = {
+		{ METRIC_CTL_ADVISE, "advise open-write-close >= 20000 op/s, every mode" },
+		{ METRIC_CTL_FLUSH, "flush open-write-close >= 20000 op/s, every mode" },
+		{ METRIC_CTL_SIZE, "size open-write-close >= 20000 op/s, every mode" },
+		{ METRIC_CTL_INFO, "info open-read-close >= 20000 op/s, every mode" },
+	};
+
+	add_mode_goal (b, goals, "seq read, FUSE cache cold, best mode >= 0.55",
+		       METRIC_SEQ_READ_COLD, TRUE, 0.55, FALSE, TRUE);
+	add_mode_goal (b, goals, "seq read, FUSE cache cold, every mode >= 0.40",
+		       METRIC_SEQ_READ_COLD, TRUE, 0.40, FALSE, FALSE);
+	add_single_goal (b, goals, "seq read, kernel cache warm, cache=always >= 0.90",
+			 METRIC_SEQ_READ_WARM, TARGET_ALWAYS, 0.90);
+	add_single_goal (b, goals, "seq read, warm within one open, cache=auto >= 0.90",
+			 METRIC_SEQ_READ_WARM, TARGET_AUTO, 0.90);
+	add_mode_goal (b, goals, "seq write >= 0.50, every mode", METRIC_SEQ_WRITE, TRUE, 0.50,
+		       FALSE, FALSE);
+	add_mode_goal (b, goals, "4 KiB random pread, 1 job >= 0.11, every mode", METRIC_RAND_1,
+		       TRUE, 0.11, FALSE, FALSE);
+	add_mode_goal (b, goals, "4 KiB random pread, 2 jobs >= 0.11, every mode", METRIC_RAND_2,
+		       TRUE, 0.11, FALSE, FALSE);
+	add_mode_goal (b, goals, "CPU per GiB read (daemon + reader) <= 400 ms, every mode",
+		       METRIC_CPU_READ, FALSE, 400, TRUE, FALSE);
+	for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
+		add_mode_goal (b, goals, controls[i].text, controls[i].metric, FALSE, 20000, FALSE,
+			       FALSE);
+	add_maps_goal (b, goals, "data", METRIC_MAPS_DATA_1, METRIC_MAPS_DATA_N);
+	add_maps_goal (b, goals, "info", METRIC_MAPS_INFO_1, METRIC_MAPS_INFO_N);
+	return goals;
+}
+
+static gboolean
+has_native (Metric m)
+{
+	return m <= METRIC_CPU_READ;
+}
+
+static void
+print_table (Bench *b, const char *daemon, GPtrArray *goals)
+{
+	struct utsname un;
+	char cell[32];
+
+	uname (&un);
+	g_print ("mmapfs-bench: %.2f GiB file on %s, %u rounds interleaved, medians\n",
+		 b->size / (1024.0 * 1024 * 1024), b->fstype, b->rounds);
+	g_print ("machine: %u CPUs, %s %s; mmapfs: %s\n", g_get_num_processors (), un.sysname,
+		 un.release, daemon != NULL ? daemon : "not found");
+	g_print ("load average: %s before the rounds, %s after\n", b->load_start, b->load_end);
+	g_print ("backing file at least %.0f%% in the page cache before each round; "
+		 "ratio = median / native's median\n\n",
+		 b->min_warm * 100);
+
+	g_print ("%-32s %-6s", "", "");
+	for (Target t = 0; t < N_TARGETS; t++)
+		g_print (" %9s", target_name (t));
+	g_print ("\n");
+	for (Metric m = 0; m < METRIC_MAPS_DATA_1; m++) {
+		g_print ("%-32s %-6s", metrics[m].label, shown_unit (metrics[m].unit));
+		for (Target t = 0; t < N_TARGETS; t++) {
+			format_cell (b, m, t, cell, sizeof cell);
+			g_print (" %9s", cell);
+		}
+		g_print ("\n");
+		if (!has_native (m))
+			continue;
+		g_print ("%-32s %-6s", "", "ratio");
+		for (Target t = 0; t < N_TARGETS; t++) {
+			double r = cell_ratio (b, m, t);
+
+			if (isnan (r) || b->errors[m][t] != NULL)
+				g_strlcpy (cell, "-", sizeof cell);
+			else
+				g_snprintf (cell, sizeof cell, "%.2f", r);
+			g_print (" %9s", cell);
+		}
+		g_print ("\n");
+	}
+
+	g_print ("\nper-op cost, cache=auto, open + 4 KiB read + close (us/op)\n");
+	g_print ("%-32s %10s %10s %8s\n", "", "1 mapping", "N mappings", "N / 1");
+	for (Metric m = METRIC_MAPS_DATA_1; m < N_METRICS; m += 2) {
+		char one[32], many[32], ratio[32] = "-";
+		double r = cell_median (b, m + 1, TARGET_AUTO) / cell_median (b, m, TARGET_AUTO);
+
+		format_cell (b, m, TARGET_AUTO, one, sizeof one);
+		format_cell (b, m + 1, TARGET_AUTO, many, sizeof many);
+		if (!isnan (r))
+			g_snprintf (ratio, sizeof ratio, "%.2f", r);
+		g_print ("%-32s %10s %10s %8s\n", m == METRIC_MAPS_DATA_1 ? "data" : "info", one,
+			 many, ratio);
+	}
+	g_print ("(N = %u)\n", b->mappings);
+
+	g_print ("\ngoals\n");
+	for (guint i = 0; i < goals->len; i++) {
+		Goal *goal = goals->pdata[i];
+
+		g_print ("  [%s] %s\n         %s\n", goal->met ? " met  " : "NOT MET", goal->text,
+			 goal->detail);
+	}
+
+	for (Target t = 0; t < N_TARGETS; t++)
+		if (b->skip[t] != NULL)
+			g_print ("\n%s: not measured: %s", target_name (t), b->skip[t]);
+	if (b->maps_skip != NULL)
+		g_print ("\n1 vs N mappings: not measured: %s", b->maps_skip);
+	for (Metric m = 0; m < N_METRICS; m++)
+		for (Target t = 0; t < N_TARGETS; t++)
+			if (b->errors[m][t] != NULL)
+				g_print ("\n%s, %s: %s", metrics[m].key, target_name (t),
+					 b->errors[m][t]);
+	g_print ("\n");
+}
+
+static void
+json_add_number (JsonBuilder *jb, const char *name, double v)
+{
+	json_builder_set_member_name (jb, name);
+	if (isnan (v) || isinf (v))
+		json_builder_add_null_value (jb);
+	else
+		json_builder_add_double_value (jb, v);
+}
+
+static void
+json_add_string (JsonBuilder *jb, const char *name, const char *value)
+{
+	json_builder_set_member_name (jb, name);
+	if (value == NULL)
+		json_builder_add_null_value (jb);
+	else
+		json_builder_add_string_value (jb, value);
+}
+
+static void
+print_json (Bench *b, const char *daemon, GPtrArray *goals)
+{
+	g_autoptr (JsonBuilder) jb = json_builder_new ();
+	g_autoptr (JsonGenerator) gen = json_generator_new ();
+	g_autoptr (JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	struct utsname un;
+
+	uname (&un);
+	json_builder_begin_object (jb);
+	json_add_string (jb, "tool", "mmapfs-bench");
+	json_add_string (jb, "version", MMAPFS_VERSION);
+
+	json_builder_set_member_name (jb, "config");
+	json_builder_begin_object (jb);
+	json_builder_set_member_name (jb, "size");
+	json_builder_add_int_value (jb, b->size);
+	json_builder_set_member_name (jb, "rounds");
+	json_builder_add_int_value (jb, b->rounds);
+	json_builder_set_member_name (jb, "block_size");
+	json_builder_add_int_value (jb, BENCH_BLOCK);
+	json_builder_set_member_name (jb, "random_size");
+	json_builder_add_int_value (jb, BENCH_PAGE);
+	json_builder_set_member_name (jb, "mappings");
+	json_builder_add_int_value (jb, b->mappings);
+	json_add_number (jb, "random_seconds", b->rand_seconds);
+	json_add_number (jb, "control_seconds", b->ctl_seconds);
+	json_builder_set_member_name (jb, "quick");
+	json_builder_add_boolean_value (jb, b->quick);
+	json_add_string (jb, "fstype", b->fstype);
+	json_add_string (jb, "mmapfs", daemon);
+	json_builder_end_object (jb);
+
+	json_builder_set_member_name (jb, "machine");
+	json_builder_begin_object (jb);
+	json_builder_set_member_name (jb, "cpus");
+	json_builder_add_int_value (jb, g_get_num_processors ());
+	json_add_string (jb, "kernel", un.release);
+	json_add_number (jb, "backing_min_resident", b->min_warm);
+	json_add_string (jb, "loadavg_start", b->load_start);
+	json_add_string (jb, "loadavg_end", b->load_end);
+	json_builder_end_object (jb);
+
+	json_builder_set_member_name (jb, "targets");
+	json_builder_begin_object (jb);
+	for (Target t = 0; t < N_TARGETS; t++) {
+		json_builder_set_member_name (jb, target_name (t));
+		json_builder_begin_object (jb);
+		json_builder_set_member_name (jb, "available");
+		json_builder_add_boolean_value (jb, available (b, t));
+		json_add_string (jb, "reason", b->skip[t]);
+		json_builder_end_object (jb);
+	}
+	json_builder_end_object (jb);
+
+	json_builder_set_member_name (jb, "results");
+	json_builder_begin_array (jb);
+	for (Metric m = 0; m < N_METRICS; m++) {
+		for (Target t = 0; t < N_TARGETS; t++) {
+			GArray *s = b->samples[m][t];
+
+			if (s == NULL && b->errors[m][t] == NULL)
+				continue;
+			json_builder_begin_object (jb);
+			json_add_string (jb, "metric", metrics[m].key);
+			json_add_string (jb, "target", target_name (t));
+			json_add_string (jb, "unit", unit_names[metrics[m].unit]);
+			json_builder_set_member_name (jb, "samples");
+			json_builder_begin_array (jb);
+			for (guint i = 0; s != NULL && i < s->len; i++)
+				json_builder_add_double_value (jb, g_array_index (s, double, i));
+			json_builder_end_array (jb);
+			json_add_number (jb, "median", cell_median (b, m, t));
+			json_add_number (jb, "ratio", has_native (m) ? cell_ratio (b, m, t) : NAN);
+			json_add_string (jb, "error", b->errors[m][t]);
+			json_builder_end_object (jb);
+		}
+	}
+	json_builder_end_array (jb);
+
+	json_builder_set_member_name (jb, "goals");
+	json_builder_begin_array (jb);
+	for (guint i = 0; i < goals->len; i++) {
+		Goal *goal = goals->pdata[i];
+
+		json_builder_begin_object (jb);
+		json_add_string (jb, "goal", goal->text);
+		json_add_number (jb, "value", goal->value);
+		json_add_number (jb, "threshold", goal->threshold);
+		json_add_string (jb, "comparison", goal->at_most ? "<=" : ">=");
+		json_builder_set_member_name (jb, "met");
+		json_builder_add_boolean_value (jb, goal->met);
+		json_add_string (jb, "detail", goal->detail);
+		json_builder_end_object (jb);
+	}
+	json_builder_end_array (jb);
+	json_add_string (jb, "mappings_error", b->maps_skip);
+	json_builder_end_object (jb);
+
+	root = json_builder_get_root (jb);
+	json_generator_set_root (gen, root);
+	json_generator_set_pretty (gen, TRUE);
+	json_generator_set_indent (gen, 2);
+	text = json_generator_to_data (gen, NULL);
+	g_print ("%s\n", text);
+}
+
+static gboolean
+parse_options (Bench *b, int *argc, char ***argv, GError **error)
+{
+	g_autofree char *size = NULL;
+	gint rounds = -1, mappings = -1;
+	GOptionEntry entries[] = {
+		{ "size", 0, 0, G_OPTION_ARG_STRING, &size,
+		  "Size of the backing file (default 1G; --quick: 256M)", "N" },
+		{ "rounds", 0, 0, G_OPTION_ARG_INT, &rounds,
+		  "Rounds; medians are reported (default 5; --quick: 3)", "N" },
+		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &b->dir,
+		  "Disk folder for the temporary tree (default /var/tmp)", "DIR" },
+		{ "mmapfs", 0, 0, G_OPTION_ARG_FILENAME, &b->mmapfs,
+		  "The mmapfs daemon (default: $MMAPFS, this build's, or PATH)", "PATH" },
+		{ "python", 0, 0, G_OPTION_ARG_FILENAME, &b->python,
+		  "Python for the mmap target (default /usr/bin/python3)", "PATH" },
+		{ "mappings", 0, 0, G_OPTION_ARG_INT, &mappings,
+		  "Mappings of the many-mappings mount (default 10000)", "N" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &b->json, "Print JSON instead of a table",
+		  NULL },
+		{ "quick", 0, 0, G_OPTION_ARG_NONE, &b->quick,
+		  "A short run: smaller file, fewer rounds, shorter loops", NULL },
+		{ NULL }
+	};
+	g_autoptr (GOptionContext) context = g_option_context_new ("");
+
+	g_option_context_set_summary (context,
+				      "Measures mmapfs against native file I/O, memcpy and "
+				      "Python's mmap on the same backing file.");
+	g_option_context_add_main_entries (context, entries, NULL);
+	if (!g_option_context_parse (context, argc, argv, error))
+		return FALSE;
+	if (*argc > 1) {
+		bench_set_error (error, EINVAL, "unexpected argument %s", (*argv)[1]);
+		return FALSE;
+	}
+
+	b->size = b->quick ? 256 * 1024 * 1024 : G_GUINT64_CONSTANT (1024) * 1024 * 1024;
+	b->rounds = b->quick ? 3 : 5;
+	b->rand_seconds = b->quick ? 0.3 : 1.0;
+	b->ctl_seconds = b->quick ? 0.1 : 0.3;
+	b->mappings = 10000;
+	if (size != NULL && !mmapfs_parse_number (size, strlen (size), &b->size, error))
+		return FALSE;
+	if (b->size < 16 * BENCH_BLOCK || b->size % BENCH_PAGE != 0) {
+		bench_set_error (error, EINVAL, "--size must be a multiple of 4 KiB, at least 16M");
+		return FALSE;
+	}
+	if (rounds != -1 && rounds < 1) {
+		bench_set_error (error, EINVAL, "--rounds must be at least 1");
+		return FALSE;
+	}
+	if (rounds != -1)
+		b->rounds = rounds;
+	if (mappings != -1 && (mappings < 2 || mappings > 60000)) {
+		bench_set_error (error, EINVAL, "--mappings must be between 2 and 60000");
+		return FALSE;
+	}
+	if (mappings != -1)
+		b->mappings = mappings;
+	if (b->python == NULL)
+		b->python = g_strdup ("/usr/bin/python3");
+	return TRUE;
+}
+
+/* Finds what can be measured here, and records why the rest cannot. */
+static char *
+check_targets (Bench *b)
+{
+	char *daemon = find_daemon (b);
+
+	b->python_script = g_strdup (BENCH_PYTHON_SCRIPT);
+	if (!g_file_test (b->python, G_FILE_TEST_IS_EXECUTABLE))
+		b->skip[TARGET_PYTHON] = g_strdup_printf ("%s not found", b->python);
+	else if (!g_file_test (b->python_script, G_FILE_TEST_IS_REGULAR))
+		b->skip[TARGET_PYTHON] = g_strdup_printf ("script %s not found", b->python_script);
+
+	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+		if (daemon == NULL)
+			b->skip[t] = g_strdup ("no mmapfs daemon (give one with --mmapfs)");
+		else if (access ("/dev/fuse", R_OK | W_OK) != 0)
+			b->skip[t] = g_strdup_printf ("/dev/fuse: %s", g_strerror (errno));
+	}
+	if (b->skip[TARGET_AUTO] != NULL)
+		b->maps_skip = g_strdup (b->skip[TARGET_AUTO]);
+	return daemon;
+}
+
+static void
+bench_free (Bench *b)
+{
+	for (Metric m = 0; m < N_METRICS; m++)
+		for (Target t = 0; t < N_TARGETS; t++) {
+			if (b->samples[m][t] != NULL)
+				g_array_free (b->samples[m][t], TRUE);
+			g_free (b->errors[m][t]);
+		}
+	for (Target t = 0; t < N_TARGETS; t++)
+		g_free (b->skip[t]);
+	g_free (b->maps_skip);
+	g_free (b->dir);
+	g_free (b->mmapfs);
+	g_free (b->python);
+	g_free (b->python_script);
+	g_free (b->workdir);
+	g_free (b->backing);
+	g_free (b->small);
+	g_free (b->fstype);
+	g_free (b->load_start);
+	g_free (b->load_end);
+	free (b->buf);
+	free (b->wbuf);
+	g_free (b->perm);
+}
+
+/* The three load averages of /proc/loadavg. */
+static char *
+read_loadavg (void)
+{
+	g_autofree char *text = NULL;
+	g_auto (GStrv) words = NULL;
+
+	if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+		return g_strdup ("unknown");
+	words = g_strsplit (text, " ", 4);
+	if (g_strv_length (words) < 3)
+		return g_strdup ("unknown");
+	return g_strdup_printf ("%s %s %s", words[0], words[1], words[2]);
+}
+
+/* Sets up the tree, the buffers and the mounts, then runs every round. */
+static gboolean
+run (Bench *b, const char *daemon, GError **error)
+{
+	g_autoptr (GRand) rand = g_rand_new_with_seed (4096);
+
+	if (posix_memalign ((void **)&b->buf, BENCH_PAGE, BENCH_BLOCK) != 0 ||
+	    posix_memalign ((void **)&b->wbuf, BENCH_PAGE, BENCH_BLOCK) != 0) {
+		bench_set_error (error, ENOMEM, "out of memory");
+		return FALSE;
+	}
+	if (!bench_prepare_dir (b, error))
+		return FALSE;
+	g_printerr ("mmapfs-bench: writing a %" G_GUINT64_FORMAT " MiB backing file in %s\n",
+		    b->size >> 20, b->workdir);
+	b->pages = b->size / BENCH_PAGE;
+	if (!bench_make_files (b, error))
+		return FALSE;
+
+	/* One random order of all pages (Fisher-Yates), the same for every target. */
+	b->perm = g_new (guint32, b->pages);
+	for (gsize i = 0; i < b->pages; i++)
+		b->perm[i] = i;
+	for (gsize i = b->pages - 1; i > 0; i--) {
+		gsize j = g_rand_int_range (rand, 0, i + 1);
+		guint32 t = b->perm[i];
+
+		b->perm[i] = b->perm[j];
+		b->perm[j] = t;
+	}
+
+	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+		g_autoptr (GError) local_error = NULL;
+
+		if (available (b, t) && !start_mode_mount (b, daemon, t, &local_error)) {
+			if (local_error->code == EINTR) {
+				g_propagate_error (error, g_steal_pointer (&local_error));
+				return FALSE;
+			}
+			b->skip[t] = g_strdup_printf ("mount failed: %s", local_error->message);
+			b->errors[METRIC_SEQ_READ_COLD][t] = g_strdup (b->skip[t]);
+		}
+	}
+	if (b->maps_skip == NULL) {
+		g_autoptr (GError) local_error = NULL;
+
+		g_printerr ("mmapfs-bench: mounting 1 and %u mappings\n", b->mappings);
+		if (!start_maps_mounts (b, daemon, &local_error)) {
+			if (local_error->code == EINTR) {
+				g_propagate_error (error, g_steal_pointer (&local_error));
+				return FALSE;
+			}
+			b->maps_skip = g_strdup (local_error->message);
+			b->errors[METRIC_MAPS_DATA_1][TARGET_AUTO] = g_strdup (b->maps_skip);
+		}
+	}
+
+	b->min_warm = 1.0;
+	b->load_start = read_loadavg ();
+	for (guint round = 0; round < b->rounds; round++) {
+		double resident = 1.0;
+
+		g_printerr ("mmapfs-bench: round %u of %u\n", round + 1, b->rounds);
+		if (!bench_warm_backing (b, &resident, error))
+			return FALSE;
+		b->min_warm = MIN (b->min_warm, resident);
+		run_round (b, round);
+		if (!bench_check_stop (error))
+			return FALSE;
+	}
+	b->load_end = read_loadavg ();
+	return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+	g_autoptr (GError) error = NULL;
+	g_autoptr (GPtrArray) goals = NULL;
+	g_autofree char *daemon = NULL;
+	Bench bench = { .backing_fd = -1 };
+	Bench *b = &bench;
+	gboolean ok, failed = FALSE;
+
+	if (!parse_options (b, &argc, &argv, &error)) {
+		g_printerr ("mmapfs-bench: %s\n", error->message);
+		bench_free (b);
+		return 2;
+	}
+	bench_install_signals ();
+	daemon = check_targets (b);
+
+	ok = run (b, daemon, &error);
+	mounts_stop_all ();
+	bench_remove_files (b);
+
+	if (bench_stop != 0) {
+		int signo = bench_stop;
+
+		g_printerr ("mmapfs-bench: interrupted; every mount undone\n");
+		bench_free (b);
+		return 128 + signo;
+	}
+	if (!ok) {
+		g_printerr ("mmapfs-bench: %s\n", error->message);
+		bench_free (b);
+		return 1;
+	}
+
+	goals = evaluate_goals (b);
+	if (b->json)
+		print_json (b, daemon, goals);
+	else
+		print_table (b, daemon, goals);
+
+	for (Metric m = 0; m < N_METRICS; m++)
+		for (Target t = 0; t < N_TARGETS; t++)
+			failed |= b->errors[m][t] != NULL;
+	bench_free (b);
+	return failed ? 1 : 0;
+}
