@@ -614,6 +614,7 @@ op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpa
 {
 	Daemon *d = daemon_get (req);
 	g_autoptr (GError) error = NULL;
+	guint64 target_id;
 	int r;
 
 	r = check_root_write (req, d, "rename", name);
@@ -622,6 +623,17 @@ op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpa
 	if (flags & ~RENAME_NOREPLACE) {
 		g_message ("rename %s: only plain renames are supported", name);
 		return (void) fuse_reply_err (req, EINVAL);
+	}
+	/*
+	 * `mv MOUNT/a MOUNT/b` with b an existing mapping: GNU mv, seeing a
+	 * directory, asks to move a into b. Mappings live only in the root,
+	 * so the honest answer to what the user asked is that b exists.
+	 */
+	if (parent == INO_ROOT && newparent != INO_ROOT &&
+	    node_kind (newparent, &target_id) == NODE_DIR && strcmp (name, ".control") != 0) {
+		g_message ("rename %s: the target is an existing mapping; nothing is replaced",
+			   name);
+		return (void) fuse_reply_err (req, EEXIST);
 	}
 	if (parent != INO_ROOT || newparent != INO_ROOT || strcmp (name, ".control") == 0) {
 		g_message ("rename %s to %s: only a mapping directory may be renamed, within the "
