@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs what is missing, builds mmapfs twice (plain, and with
 # AddressSanitizer and UndefinedBehaviorSanitizer) and runs every test
-# suite in both builds. Exits non-zero when anything fails.
+# suite in both builds; then builds the libFuzzer harnesses with clang and
+# runs each for its fixed number of runs. Exits non-zero when anything
+# fails.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh contrib/deps.sh
 
-build_and_test () {
+# setup DIR [MESON-OPTION...]: configure DIR afresh or reconfigure it, then build.
+setup () {
 	dir=$1
 	shift
 	if [ -f "$dir/build.ninja" ]; then
@@ -17,8 +20,13 @@ build_and_test () {
 		meson setup "$dir" "$@"
 	fi
 	meson compile -C "$dir"
-	meson test -C "$dir" --print-errorlogs --num-processes 2
 }
 
-build_and_test build
-build_and_test build-asan -Db_sanitize=address,undefined -Db_lundef=false
+setup build
+meson test -C build --print-errorlogs --num-processes 2
+
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+meson test -C build-asan --print-errorlogs --num-processes 2
+
+CC=clang setup build-fuzz -Dfuzz=true -Db_lundef=false
+meson test -C build-fuzz --print-errorlogs --suite fuzz

@@ -161,7 +161,7 @@ fail_write (Daemon *d, Handle *handle, GError *error)
 int
 control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
 {
-	g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&handle->lock);
+	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
 	g_autoptr (GError) error = NULL;
 	gsize start = 0;
 	const char *nl;
@@ -193,7 +193,7 @@ control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
 int
 control_flush (Daemon *d, Handle *handle)
 {
-	g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&handle->lock);
+	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
 	g_autoptr (GError) error = NULL;
 
 	if (handle->pending == NULL || handle->pending->len == 0)

@@ -93,7 +93,7 @@ free_line (gpointer data)
 /* libfuse may build one line from several calls: each thread gathers its own. */
 static GPrivate fuse_line = G_PRIVATE_INIT (free_line);
 
-static void
+static void G_GNUC_PRINTF (2, 0)
 log_from_fuse (enum fuse_log_level level, const char *format, va_list args)
 {
 	GString *line = g_private_get (&fuse_line);

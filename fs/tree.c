@@ -58,7 +58,7 @@ mapping_unref (Mapping *mapping)
 char *
 mapping_dup_name (Daemon *d, Mapping *mapping)
 {
-	g_autoptr (GRWLockReaderLocker) locker = g_rw_lock_reader_locker_new (&d->lock);
+	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
 
 	return g_strdup (mapping->name);
 }
@@ -157,7 +157,7 @@ tree_clear (Daemon *d)
 Mapping *
 tree_lookup_id (Daemon *d, guint64 id)
 {
-	g_autoptr (GRWLockReaderLocker) locker = g_rw_lock_reader_locker_new (&d->lock);
+	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
 	Mapping *mapping = g_hash_table_lookup (d->by_id, &id);
 
 	return mapping != NULL ? mapping_ref (mapping) : NULL;
@@ -166,7 +166,7 @@ tree_lookup_id (Daemon *d, guint64 id)
 Mapping *
 tree_lookup_name (Daemon *d, const char *name)
 {
-	g_autoptr (GRWLockReaderLocker) locker = g_rw_lock_reader_locker_new (&d->lock);
+	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
 	Mapping *mapping = g_hash_table_lookup (d->by_name, name);
 
 	return mapping != NULL ? mapping_ref (mapping) : NULL;
@@ -190,7 +190,7 @@ tree_list (Daemon *d)
 	gpointer value;
 
 	{
-		g_autoptr (GRWLockReaderLocker) locker = g_rw_lock_reader_locker_new (&d->lock);
+		g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
 
 		g_hash_table_iter_init (&iter, d->by_id);
 		while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -207,7 +207,7 @@ tree_list (Daemon *d)
 int
 tree_add (Daemon *d, const char *name, MmapfsRegion *region, Mapping **out_mapping, GError **error)
 {
-	g_autoptr (GRWLockWriterLocker) locker = g_rw_lock_writer_locker_new (&d->lock);
+	g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = g_rw_lock_writer_locker_new (&d->lock);
 	Mapping *mapping;
 
 	if (g_hash_table_contains (d->by_name, name)) {
@@ -247,7 +247,7 @@ tree_unmap (Daemon *d, const char *name, GError **error)
 		return -(*error)->code;
 
 	{
-		g_autoptr (GRWLockWriterLocker) locker = g_rw_lock_writer_locker_new (&d->lock);
+		g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = g_rw_lock_writer_locker_new (&d->lock);
 
 		g_hash_table_remove (d->by_name, mapping->name);
 		/* Drops the table's reference; ours goes when this returns. */
@@ -345,7 +345,7 @@ fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st)
 	st->st_ctim = when;
 
 	if (kind == NODE_ROOT) {
-		g_autoptr (GRWLockReaderLocker) locker = g_rw_lock_reader_locker_new (&d->lock);
+		g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
 
 		/* Each mapping directory's ".." links to the root. */
 		st->st_nlink = 2 + g_hash_table_size (d->by_id);
@@ -585,7 +585,7 @@ static int
 rename_mapping (Daemon *d, const char *name, const char *newname, GError **error)
 {
 	g_autoptr (Mapping) mapping = tree_lookup_name (d, name);
-	g_autoptr (GRWLockWriterLocker) locker = NULL;
+	g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = NULL;
 
 	if (mapping == NULL) {
 		g_set_error (error, MMAPFS_ERROR, ENOENT, "there is no mapping named %s", name);
