@@ -234,7 +234,8 @@ op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 	 * region's lock, and the release that may follow at once on another
 	 * thread must not drop the last reference to the region under it.
 	 */
-	g_autoptr (Mapping) hold G_GNUC_UNUSED = handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
+	g_autoptr (Mapping) hold G_GNUC_UNUSED =
+		handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
 
 	(void) ino;
 	switch (handle->kind) {
@@ -264,7 +265,8 @@ op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t of
 {
 	Daemon *d = daemon_get (req);
 	Handle *handle = handle_get (fi);
-	g_autoptr (Mapping) hold G_GNUC_UNUSED = handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
+	g_autoptr (Mapping) hold G_GNUC_UNUSED =
+		handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
 	int r;
 
 	(void) ino;

@@ -9,6 +9,7 @@ passes its status on, except that "no tests collected" is a failure: a
 suite that silently tests nothing must not look green.
 """
 
+import errno
 import os
 import shutil
 import stat
@@ -27,7 +28,7 @@ def fuse_problem():
         os.close(os.open('/dev/fuse', os.O_RDWR))
         return None
     except OSError as e:
-        if os.stat(fusermount).st_mode & stat.S_ISUID and e.errno == 13:
+        if os.stat(fusermount).st_mode & stat.S_ISUID and e.errno == errno.EACCES:
             return None
         return f'/dev/fuse cannot be opened: {e.strerror}'
 
