@@ -113,6 +113,12 @@ typedef struct {
 	Mount *maps_many;
 	char *maps_skip;
 
+	/*
+	 * N / 1 per-op cost ratios of back-to-back slices (data, info): each
+	 * pair ran within milliseconds, so load from elsewhere cancels out.
+	 */
+	GArray *maps_pairs[2];
+
 	/* Results: doubles per round, and the first error of each cell */
 	GArray *samples[N_METRICS][N_TARGETS];
 	char *errors[N_METRICS][N_TARGETS];
