@@ -36,6 +36,7 @@ struct _MmapfsRegion {
 	char *path;       /* NULL when anonymous or made from a caller's fd */
 	int prot;
 	int flags;
+	gboolean fd_stores; /* pwrite(2) on fd reaches the mapping's pages (shared, writable, no O_APPEND) */
 
 	MmapfsRegionStats stats; /* atomic, relaxed */
 

@@ -192,6 +192,7 @@ region_new (int owned_fd, const char *path, MmapfsAccess access, guint64 offset,
 	MmapfsRegion *self;
 	struct stat st;
 	void *data;
+	int fd_flags;
 
 	if (fstat (fd, &st) < 0) {
 		int errsv = errno;
@@ -255,6 +256,9 @@ region_new (int owned_fd, const char *path, MmapfsAccess access, guint64 offset,
 	self->path = g_strdup (path);
 	self->prot = access_prot (access);
 	self->flags = access_flags (access);
+	fd_flags = fcntl (self->fd, F_GETFL);
+	self->fd_stores = self->flags == MAP_SHARED && access != MMAPFS_ACCESS_READ && fd_flags >= 0 &&
+			  (fd_flags & O_ACCMODE) != O_RDONLY && !(fd_flags & O_APPEND);
 	return self;
 }
 
@@ -413,6 +417,7 @@ mmapfs_region_new_anonymous (guint64 length, GError **error)
 	self->access = MMAPFS_ACCESS_DEFAULT;
 	self->prot = PROT_READ | PROT_WRITE;
 	self->flags = MAP_SHARED;
+	self->fd_stores = TRUE;
 	return self;
 }
 
@@ -706,6 +711,54 @@ mmapfs_region_pread (MmapfsRegion *self, void *buf, gsize count, guint64 offset,
 	return (gssize) n;
 }
 
+typedef enum {
+	STORE_DONE,
+	STORE_FAILED,
+	STORE_USE_MAPPING,
+} StoreResult;
+
+/*
+ * Stores bytes of a shared mapping with pwrite(2) on its file: the very
+ * page-cache pages the mapping shows, so every view stays coherent, but
+ * without the write fault a memcpy takes on each clean page of the
+ * mapping (after a flush every page is clean, and those faults make
+ * memcpy several times slower than write(2)). A full disk is also
+ * reported here, as ENOSPC, instead of being lost at write-back. Only
+ * where the file still holds the whole range: a pwrite past its end would
+ * grow the file, which writing to a mapping never does, so there the
+ * caller stores through the mapping (and a lost page gives EIO).
+ */
+static StoreResult
+store_through_fd (MmapfsRegion *self, const void *buf, gsize n, guint64 offset, GError **error)
+{
+	const guint8 *from = buf;
+	guint64 at = self->offset + offset;
+	struct stat st;
+
+	if (!self->fd_stores || fstat (self->fd, &st) < 0 || at + n > (guint64) st.st_size)
+		return STORE_USE_MAPPING;
+
+	while (n > 0) {
+		ssize_t r = pwrite (self->fd, from, n, (off_t) at);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int errsv = r < 0 ? errno : EIO;
+			region_fail (self, error, errsv, "storing %zu bytes at offset %" G_GUINT64_FORMAT
+				     " failed: %s",
+				     n, at - self->offset, g_strerror (errsv));
+			return STORE_FAILED;
+		}
+		region_stat_add (&self->stats.writes, 1);
+		region_stat_add (&self->stats.bytes_written, (guint64) r);
+		from += r;
+		at += (guint64) r;
+		n -= (gsize) r;
+	}
+	return STORE_DONE;
+}
+
 /**
  * mmapfs_region_pwrite:
  * @self: a region
@@ -716,10 +769,14 @@ mmapfs_region_pread (MmapfsRegion *self, void *buf, gsize count, guint64 offset,
  *
  * Stores bytes like pwrite(2) on a block device: a write that starts
  * inside but runs past the end stores what fits and returns that count;
- * the mapping never grows. Safe from many threads at once.
+ * the mapping never grows. Safe from many threads at once. Shared
+ * mappings are written through their file (the same pages), copy
+ * mappings through the mapping itself.
  *
  * Returns: bytes stored, or -1 with ENOSPC (@offset at or past the end
- *   and @count not 0), EACCES (read mapping), EBADF or EIO
+ *   and @count not 0, or no room on the file system for a hole being
+ *   filled), EACCES (read mapping), EBADF, EIO, or another errno of
+ *   pwrite(2) such as EDQUOT
  */
 gssize
 mmapfs_region_pwrite (MmapfsRegion *self, const void *buf, gsize count, guint64 offset,
@@ -744,6 +801,14 @@ mmapfs_region_pwrite (MmapfsRegion *self, const void *buf, gsize count, guint64 
 		return -1;
 	}
 	n = MIN (count, self->length - offset);
+	switch (store_through_fd (self, buf, n, offset, error)) {
+	case STORE_DONE:
+		return (gssize) n;
+	case STORE_FAILED:
+		return -1;
+	case STORE_USE_MAPPING:
+		break;
+	}
 	if (!region_copy_in (self, offset, buf, n, error))
 		return -1;
 	return (gssize) n;
