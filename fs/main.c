@@ -17,6 +17,7 @@
  * writable mapping is flushed and the daemon exits 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stddef.h>
@@ -158,13 +159,16 @@ daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error)
 	return -error->code;
 }
 
+/* Readahead of a mount, in KiB: one READ request's worth (max_write). */
+#define READAHEAD_KB 1024
+
 static void
 op_init (void *userdata, struct fuse_conn_info *conn)
 {
 	(void) userdata;
 	/* Large requests: one round trip per MiB of data read or written. */
 	conn->max_write = 1024 * 1024;
-	conn->max_readahead = MIN (conn->max_readahead, 1024 * 1024);
+	conn->max_readahead = READAHEAD_KB * 1024;
 	/* O_TRUNC on open is ignored instead of becoming a truncate (§2.3). */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
@@ -527,6 +531,59 @@ run_loop (struct fuse_session *se, const struct fuse_cmdline_opts *cmdline)
 	return ret;
 }
 
+/*
+ * The kernel offers a FUSE mount only its default 128 KiB of readahead at
+ * INIT, and a file system may lower that but not raise it; yet `data`
+ * serves 1 MiB requests. The mount's backing device info is tunable in
+ * sysfs, named after the connection's device number, which
+ * /proc/self/mountinfo gives without sending a request to this very
+ * daemon (a stat of the mount point would wait for INIT, which nobody
+ * serves yet). Best effort: without the right to write there (not root),
+ * the kernel's default stays.
+ */
+static void
+raise_readahead (const char *mountpoint, guint kb)
+{
+	g_autofree char *real = realpath (mountpoint, NULL);
+	g_autofree char *mountinfo = NULL;
+	g_autofree char *device = NULL;
+	g_auto (GStrv) lines = NULL;
+
+	if (real == NULL || !g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL))
+		return;
+	lines = g_strsplit (mountinfo, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_auto (GStrv) fields = g_strsplit (lines[i], " ", 0);
+		const char *fstype = NULL;
+
+		if (g_strv_length (fields) < 5 || strcmp (fields[4], real) != 0)
+			continue;
+		/* The file system type follows the " - " separator. */
+		for (guint j = 5; fields[j] != NULL; j++) {
+			if (strcmp (fields[j], "-") == 0) {
+				fstype = fields[j + 1];
+				break;
+			}
+		}
+		/* The last match is the newest mount on that point: ours. */
+		if (fstype != NULL && g_str_has_prefix (fstype, "fuse")) {
+			g_free (device);
+			device = g_strdup (fields[2]);
+		}
+	}
+	if (device != NULL) {
+		g_autofree char *path = g_strdup_printf ("/sys/class/bdi/%s/read_ahead_kb", device);
+		g_autofree char *value = g_strdup_printf ("%u\n", kb);
+		/* Written in place: g_file_set_contents() would rename a temporary file. */
+		int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write (fd, value, strlen (value)) < 0)
+			g_debug ("cannot raise readahead through %s: %s", path, g_strerror (errno));
+		if (fd >= 0)
+			close (fd);
+	}
+}
+
 /* Mounts, serves until unmounted or signalled, unmounts. Returns the exit status. */
 static int
 serve (Daemon *d, struct fuse_args *args, const struct fuse_cmdline_opts *cmdline)
@@ -554,6 +611,7 @@ serve (Daemon *d, struct fuse_args *args, const struct fuse_cmdline_opts *cmdlin
 		fuse_session_destroy (se);
 		return 1;
 	}
+	raise_readahead (cmdline->mountpoint, READAHEAD_KB);
 	fuse_daemonize (cmdline->foreground);
 	if (!cmdline->foreground) {
 		openlog ("mmapfs", LOG_PID, LOG_DAEMON);
