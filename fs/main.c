@@ -16,6 +16,7 @@
  * The session loop ends on unmount, SIGINT or SIGTERM; then every shared
  * writable mapping is flushed and the daemon exits 0.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -645,6 +647,27 @@ serve (Daemon *d, struct fuse_args *args, const struct fuse_cmdline_opts *cmdlin
 	return ret;
 }
 
+/*
+ * Gets ready for the limits a client can drive the daemon to. Every file
+ * mapping holds a descriptor (an anonymous one, its memfd), so the soft
+ * RLIMIT_NOFILE is raised to the hard one. And libfuse ends its worker
+ * threads with pthread_cancel(), for which glibc loads libgcc_s the first
+ * time: with the descriptor table full at unmount, that load would fail
+ * and abort the daemon before its final flush, so it is loaded now.
+ */
+static void
+prepare_for_limits (void)
+{
+	struct rlimit limit;
+
+	if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit (RLIMIT_NOFILE, &limit);
+	}
+	if (dlopen ("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE) == NULL)
+		g_debug ("cannot preload libgcc_s: %s", dlerror ());
+}
+
 int
 main (int argc, char **argv)
 {
@@ -656,6 +679,7 @@ main (int argc, char **argv)
 
 	g_log_set_writer_func (log_writer, NULL, NULL);
 	fuse_set_log_func (log_from_fuse);
+	prepare_for_limits ();
 
 	memset (&cmdline, 0, sizeof cmdline);
 	options.specs = g_ptr_array_new_with_free_func ((GDestroyNotify) spec_free);
