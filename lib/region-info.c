@@ -13,6 +13,21 @@
 
 #include "region-private.h"
 
+/* One byte per page from mincore(2); the caller holds the lock and checked the region is open. */
+static GBytes *
+residency_locked (MmapfsRegion *self, GError **error)
+{
+	gsize pages = region_pages (self->length);
+	g_autofree guint8 *vec = g_malloc0 (MAX (pages, 1));
+
+	if (mincore (self->data, self->length, vec) < 0) {
+		int errsv = errno;
+		region_fail (self, error, errsv, "mincore failed: %s", g_strerror (errsv));
+		return NULL;
+	}
+	return g_bytes_new_take (g_steal_pointer (&vec), pages);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Residency                                                              */
 /* ---------------------------------------------------------------------- */
@@ -31,21 +46,12 @@ GBytes *
 mmapfs_region_mincore (MmapfsRegion *self, GError **error)
 {
 	g_autoptr (GRWLockReaderLocker) locker = NULL;
-	g_autofree guint8 *vec = NULL;
-	gsize pages;
 
 	g_return_val_if_fail (self != NULL, NULL);
 	locker = g_rw_lock_reader_locker_new (&self->lock);
 	if (!region_check_open (self, error))
 		return NULL;
-	pages = (self->length + mmapfs_region_page_size () - 1) / mmapfs_region_page_size ();
-	vec = g_malloc0 (MAX (pages, 1));
-	if (mincore (self->data, self->length, vec) < 0) {
-		int errsv = errno;
-		region_fail (self, error, errsv, "mincore failed: %s", g_strerror (errsv));
-		return NULL;
-	}
-	return g_bytes_new_take (g_steal_pointer (&vec), pages);
+	return residency_locked (self, error);
 }
 
 /**
@@ -206,7 +212,8 @@ mmapfs_region_format_info (MmapfsRegion *self, const char *name, GError **error)
 {
 	g_autoptr (GRWLockReaderLocker) locker = NULL;
 	g_autoptr (GString) out = NULL;
-	g_autofree guint8 *vec = NULL;
+	g_autoptr (GBytes) residency = NULL;
+	const guint8 *vec;
 	g_autofree char *path = NULL;
 	g_autofree char *last_error = NULL;
 	g_autofree char *file_size = NULL;
@@ -223,13 +230,10 @@ mmapfs_region_format_info (MmapfsRegion *self, const char *name, GError **error)
 	if (!region_check_open (self, error))
 		return NULL;
 
-	pages = (self->length + mmapfs_region_page_size () - 1) / mmapfs_region_page_size ();
-	vec = g_malloc0 (MAX (pages, 1));
-	if (mincore (self->data, self->length, vec) < 0) {
-		int errsv = errno;
-		region_fail (self, error, errsv, "mincore failed: %s", g_strerror (errsv));
+	residency = residency_locked (self, error);
+	if (residency == NULL)
 		return NULL;
-	}
+	vec = g_bytes_get_data (residency, &pages);
 	for (gsize i = 0; i < pages; i++)
 		resident += vec[i] & 1;
 

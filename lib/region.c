@@ -177,6 +177,28 @@ file_kind (mode_t mode)
 	return "not a regular file";
 }
 
+/* Wraps a fresh mapping of @fd (owned) in a new region. */
+static MmapfsRegion *
+region_alloc (void *data, guint64 length, int fd, MmapfsAccess access)
+{
+	MmapfsRegion *self;
+
+	mmapfs_guard_install ();
+	self = g_atomic_rc_box_new0 (MmapfsRegion);
+	g_rw_lock_init (&self->lock);
+	g_mutex_init (&self->error_lock);
+	self->data = data;
+	self->length = length;
+	self->pattern = MADV_NORMAL;
+	self->fd = fd;
+	self->access = access;
+	self->prot = access_prot (access);
+	self->flags = access_flags (access);
+	/* Narrowed by the caller when the descriptor cannot write in place. */
+	self->fd_stores = self->flags == MAP_SHARED && access != MMAPFS_ACCESS_READ;
+	return self;
+}
+
 /*
  * Maps @fd (which the new region owns from here on, success or not) the
  * way Python's mmap.mmap(fd, length, access=..., offset=...) does, with
@@ -243,22 +265,12 @@ region_new (int owned_fd, const char *path, MmapfsAccess access, guint64 offset,
 		return NULL;
 	}
 
-	mmapfs_guard_install ();
-	self = g_atomic_rc_box_new0 (MmapfsRegion);
-	g_rw_lock_init (&self->lock);
-	g_mutex_init (&self->error_lock);
-	self->data = data;
-	self->length = length;
-	self->pattern = MADV_NORMAL;
-	self->fd = mmapfs_steal_fd (&fd);
-	self->access = access;
+	self = region_alloc (data, length, mmapfs_steal_fd (&fd), access);
 	self->offset = offset;
 	self->path = g_strdup (path);
-	self->prot = access_prot (access);
-	self->flags = access_flags (access);
 	fd_flags = fcntl (self->fd, F_GETFL);
-	self->fd_stores = self->flags == MAP_SHARED && access != MMAPFS_ACCESS_READ && fd_flags >= 0 &&
-			  (fd_flags & O_ACCMODE) != O_RDONLY && !(fd_flags & O_APPEND);
+	self->fd_stores = self->fd_stores && fd_flags >= 0 && (fd_flags & O_ACCMODE) != O_RDONLY &&
+			  !(fd_flags & O_APPEND);
 	return self;
 }
 
@@ -405,19 +417,8 @@ mmapfs_region_new_anonymous (guint64 length, GError **error)
 		return NULL;
 	}
 
-	mmapfs_guard_install ();
-	self = g_atomic_rc_box_new0 (MmapfsRegion);
-	g_rw_lock_init (&self->lock);
-	g_mutex_init (&self->error_lock);
-	self->data = data;
-	self->length = length;
-	self->pattern = MADV_NORMAL;
-	self->fd = mmapfs_steal_fd (&fd);
+	self = region_alloc (data, length, mmapfs_steal_fd (&fd), MMAPFS_ACCESS_DEFAULT);
 	self->anonymous = TRUE;
-	self->access = MMAPFS_ACCESS_DEFAULT;
-	self->prot = PROT_READ | PROT_WRITE;
-	self->flags = MAP_SHARED;
-	self->fd_stores = TRUE;
 	return self;
 }
 
