@@ -55,6 +55,7 @@ typedef struct {
 	char *name;            /* tree lock */
 	MmapfsRegion *region;  /* fixed; the mapping's own reference */
 	struct timespec birth; /* fixed: the times every node of it reports */
+	gint64 data_opened;    /* atomic: when data was last opened, monotonic µs (cache=auto) */
 } Mapping;
 
 /* An inode-invalidation worker (inval.c). */
@@ -172,7 +173,7 @@ void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_in
 void reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off);
 
 /* data.c: the data node */
-void data_set_open_flags (Daemon *d, struct fuse_file_info *fi);
+void data_set_open_flags (Daemon *d, Mapping *mapping, struct fuse_file_info *fi);
 void data_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
 void data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off);
 void data_fsync (fuse_req_t req, Handle *handle);

@@ -14,7 +14,7 @@
 #include "daemon-private.h"
 
 void
-data_set_open_flags (Daemon *d, struct fuse_file_info *fi)
+data_set_open_flags (Daemon *d, Mapping *mapping, struct fuse_file_info *fi)
 {
 	switch (d->cache) {
 	case CACHE_NEVER:
@@ -31,6 +31,7 @@ data_set_open_flags (Daemon *d, struct fuse_file_info *fi)
 		 * open sees what other processes wrote to the backing file.
 		 */
 		fi->keep_cache = 0;
+		__atomic_store_n (&mapping->data_opened, g_get_monotonic_time (), __ATOMIC_RELAXED);
 		break;
 	}
 }
@@ -107,16 +108,47 @@ data_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
 	fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
 }
 
+/*
+ * How recent an open of data must be to have raced with a write. The
+ * window that matters is microseconds long (between the kernel copying a
+ * write into its cache and sending it here); a second is generous.
+ */
+#define OPEN_RACE_WINDOW G_USEC_PER_SEC
+
+/*
+ * cache=auto drops the kernel's copy of data at every open. The kernel
+ * puts a write into its cache before sending it here, so an open by
+ * another process in between can drop those pages, and a read can bring
+ * the older bytes back from the mapping before the write reaches it: the
+ * writer would then read back what it overwrote. So after a write that an
+ * open may have raced with, the written range is dropped again. Not by
+ * this thread, and without waiting: the kernel may hold some of those
+ * pages locked until this very request is answered. The invalidation
+ * thread takes it at once, which leaves a window of microseconds instead
+ * of one that lasts until the next open (see README, Cache modes).
+ */
+static void
+drop_raced_pages (Daemon *d, Mapping *mapping, off_t off, gsize n)
+{
+	inval_inode (d, node_ino (mapping->id, NODE_DATA), off, (off_t) n, FALSE);
+}
+
 void
 data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off)
 {
+	Daemon *d = daemon_get (req);
+	Mapping *mapping = handle->mapping;
 	g_autoptr (GError) error = NULL;
-	gssize n = mmapfs_region_pwrite (handle->mapping->region, buf, size, (guint64) off, &error);
+	gssize n = mmapfs_region_pwrite (mapping->region, buf, size, (guint64) off, &error);
 
 	if (n < 0)
-		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
-	else
-		fuse_reply_write (req, (size_t) n);
+		return (void) fuse_reply_err (req, -daemon_fail (d, mapping, "data", error));
+
+	if (d->cache == CACHE_AUTO && n > 0 &&
+	    g_get_monotonic_time () - __atomic_load_n (&mapping->data_opened, __ATOMIC_RELAXED) <
+		    OPEN_RACE_WINDOW)
+		drop_raced_pages (d, mapping, off, (gsize) n);
+	fuse_reply_write (req, (size_t) n);
 }
 
 /* fsync(2) and fdatasync(2) are msync(MS_SYNC) of the whole mapping. */
