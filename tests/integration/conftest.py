@@ -14,6 +14,7 @@ hung request turns into a failure (ENOTCONN) instead of a hung suite.
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -54,7 +55,10 @@ class Daemon:
         self.mnt = mnt
         self.log_path = log
         self.expect_exit = 0      # None: the test ends the daemon itself
-        cmd = [*wrapper, mmapfs_exe(), '-f', *args, mnt]
+        # MMAPFS_WRAPPER runs every daemon under a tool (contrib/valgrind.sh),
+        # inside a test's own wrapper so that prlimit or setpriv still apply.
+        tool = shlex.split(os.environ.get('MMAPFS_WRAPPER', ''))
+        cmd = [*wrapper, *tool, mmapfs_exe(), '-f', *args, mnt]
         full_env = dict(os.environ)
         full_env.setdefault('G_DEBUG', 'fatal-warnings')
         if env:

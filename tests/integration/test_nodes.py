@@ -475,7 +475,10 @@ def test_info_keys_and_values(std):
         assert re.fullmatch(r'\d+', inf[key]), (key, inf[key])
     assert inf['last_error'] == 'none'
     release = tuple(int(x) for x in re.findall(r'\d+', os.uname().release)[:2])
-    if release >= (6, 5) and cachestat(std.lorem_path) is not None:
+    # valgrind 3.19 answers ENOSYS for cachestat(2), so a daemon run under it
+    # (MMAPFS_WRAPPER, contrib/valgrind.sh) rightly leaves these keys out.
+    under_valgrind = 'valgrind' in os.environ.get('MMAPFS_WRAPPER', '')
+    if release >= (6, 5) and cachestat(std.lorem_path) is not None and not under_valgrind:
         for key in ('cache_dirty', 'cache_writeback', 'cache_evicted',
                     'cache_recently_evicted'):
             assert re.fullmatch(r'\d+', inf.get(key, '')), (key, text)
