@@ -93,6 +93,7 @@ typedef struct {
 typedef struct {
 	NodeKind kind;
 	Mapping *mapping;      /* reference, or NULL for root and `.control` */
+	gint64 opened;         /* fixed: when it was opened, monotonic µs (data under cache=auto) */
 	GMutex lock;           /* guards the fields below */
 	GString *text;         /* lock: text served to reads, or NULL */
 	GPtrArray *entries;    /* lock: directory listing (DirEntry *) */
@@ -173,7 +174,7 @@ void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_in
 void reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off);
 
 /* data.c: the data node */
-void data_set_open_flags (Daemon *d, Mapping *mapping, struct fuse_file_info *fi);
+void data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi);
 void data_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
 void data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off);
 void data_fsync (fuse_req_t req, Handle *handle);

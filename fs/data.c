@@ -14,7 +14,7 @@
 #include "daemon-private.h"
 
 void
-data_set_open_flags (Daemon *d, Mapping *mapping, struct fuse_file_info *fi)
+data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 {
 	switch (d->cache) {
 	case CACHE_NEVER:
@@ -31,7 +31,8 @@ data_set_open_flags (Daemon *d, Mapping *mapping, struct fuse_file_info *fi)
 		 * open sees what other processes wrote to the backing file.
 		 */
 		fi->keep_cache = 0;
-		__atomic_store_n (&mapping->data_opened, g_get_monotonic_time (), __ATOMIC_RELAXED);
+		handle->opened = g_get_monotonic_time ();
+		__atomic_store_n (&handle->mapping->data_opened, handle->opened, __ATOMIC_RELAXED);
 		break;
 	}
 }
@@ -140,13 +141,19 @@ data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t 
 	Mapping *mapping = handle->mapping;
 	g_autoptr (GError) error = NULL;
 	gssize n = mmapfs_region_pwrite (mapping->region, buf, size, (guint64) off, &error);
+	gint64 opened;
 
 	if (n < 0)
 		return (void) fuse_reply_err (req, -daemon_fail (d, mapping, "data", error));
 
-	if (d->cache == CACHE_AUTO && n > 0 &&
-	    g_get_monotonic_time () - __atomic_load_n (&mapping->data_opened, __ATOMIC_RELAXED) <
-		    OPEN_RACE_WINDOW)
+	/*
+	 * Only an open after the writer's own can have raced with its write
+	 * (the writer's own open dropped the cache before it wrote), and only
+	 * a recent one.
+	 */
+	opened = __atomic_load_n (&mapping->data_opened, __ATOMIC_RELAXED);
+	if (d->cache == CACHE_AUTO && n > 0 && opened > handle->opened &&
+	    g_get_monotonic_time () - opened < OPEN_RACE_WINDOW)
 		drop_raced_pages (d, mapping, off, (gsize) n);
 	fuse_reply_write (req, (size_t) n);
 }

@@ -178,7 +178,7 @@ op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	handle = handle_new (kind, mapping);
 	if (kind == NODE_DATA)
-		data_set_open_flags (d, mapping, fi);
+		data_set_open_flags (d, handle, fi);
 	else
 		fi->direct_io = 1;
 	/*

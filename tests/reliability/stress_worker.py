@@ -102,6 +102,7 @@ class Worker:
         self.ops = {}
         self.mismatches = []
         self.mismatch_count = 0
+        self.stale_windows = 0  # kernel-cache windows the daemon closed (see DataWorker.check)
         self.errors = []
         self.max_step = (0.0, '')
         self.slow = []
@@ -168,6 +169,7 @@ class Worker:
             'role': self.cfg['role'],
             'ops': self.ops,
             'mismatch_count': self.mismatch_count,
+            'stale_windows': self.stale_windows,
             'mismatches': self.mismatches,
             'errors': self.errors,
             'max_step': self.max_step,
@@ -217,12 +219,27 @@ class DataWorker(Worker):
                 self.fsync]
 
     def check(self, what, got, want):
+        noted = len(self.mismatches)
         if super().check(what, got, want):
             return True
         # Tell a stale kernel copy from wrong bytes in the daemon: a fresh
         # open drops the kernel's copy (cache=auto), so this read is served
         # by the daemon.
         daemon_ok = read_all(self.path, self.base, self.span) == self.model
+        # cache=auto has one window the daemon can narrow but not close (README,
+        # Cache modes): a buffered write whose page another process's open
+        # dropped, refilled with the older bytes before the write arrived. The
+        # daemon then drops the written range again from its invalidation
+        # thread. If the daemon holds the right bytes and this descriptor sees
+        # them a moment later, that is this window, counted apart; anything
+        # else stays a mismatch.
+        if daemon_ok:
+            time.sleep(0.05)
+            if os.pread(self.fd, self.span, self.base) == self.model:
+                self.mismatch_count -= 1
+                del self.mismatches[noted:]
+                self.stale_windows += 1
+                return False
         if len(self.mismatches) < 20:
             self.mismatches[-1] += (' (the daemon serves the model\'s bytes to a fresh open:'
                                     ' a stale kernel copy)' if daemon_ok else

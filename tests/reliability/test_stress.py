@@ -115,6 +115,7 @@ def test_stress(workdir, mounter):
     ops = sum(sum(r['ops'].values()) for r in reports)
     mismatches = [m for r in reports for m in r['mismatches']]
     mismatch_count = sum(r['mismatch_count'] for r in reports)
+    stale_windows = sum(r.get('stale_windows', 0) for r in reports)
     errors = [e for r in reports for e in r['errors']]
     slow = [f'{r["role"]}: {s}' for r in reports for s in r['slow']]
     slowest = max(reports, key=lambda r: r['max_step'][0])
@@ -146,12 +147,15 @@ def test_stress(workdir, mounter):
     figure(f'stress: {elapsed:.0f} s, {len(procs)} client processes, {ops} operations '
            f'({", ".join(f"{k} {v}" for k, v in sorted(per_role.items()))}), '
            f'{mismatch_count} mismatches, {len(errors)} errors, '
+           f'{stale_windows} stale-cache windows closed by the daemon, '
            f'{len(live_diff) + len(file_diff)} final differences over {compared} bytes, '
            f'slowest step {slowest["max_step"][0]:.2f} s ({slowest["role"]} '
            f'{slowest["max_step"][1]}), bound {bound:.0f} s, seed {seed}')
 
     assert rc == 0, f'daemon exited with {rc} after unmount'
     assert not mismatches and mismatch_count == 0, f'seed {seed}:\n' + '\n'.join(mismatches)
+    # The window is microseconds long: seen at all, it must stay rare.
+    assert stale_windows <= max(3, ops // 10000), f'{stale_windows} stale-cache windows'
     assert not errors, f'seed {seed}:\n' + '\n'.join(errors)
     assert not slow, f'steps slower than {bound}s (seed {seed}): {slow}'
     assert not live_diff, f'mount differs from the model (seed {seed}): {live_diff}'
