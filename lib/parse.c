@@ -1006,23 +1006,28 @@ mmapfs_parse_lock_line (const char *buf, gsize len, gboolean *out_lock, GError *
 	Word words[1];
 	gsize n;
 
+	guint64 value;
+
 	g_return_val_if_fail (out_lock != NULL, FALSE);
 
 	if (!node_words ("lock", usage, buf, len, words, G_N_ELEMENTS (words), &n, error))
 		return FALSE;
-	if (n == 1 && (word_equal (&words[0], "0") || word_equal (&words[0], "1"))) {
-		*out_lock = words[0].text[0] == '1';
-		return TRUE;
-	}
 	if (n == 0) {
 		mmapfs_set_error (error, EINVAL, "the lock node got an empty line: %s", usage);
-	} else {
+		return FALSE;
+	}
+	/* The number grammar holds here too: 0x1 is 1, and 2^64 is EOVERFLOW. */
+	if (!mmapfs_parse_number (words[0].text, words[0].len, &value, error))
+		return FALSE;
+	if (value > 1) {
 		g_autofree char *quoted = mmapfs_quote (words[0].text, words[0].len);
 
 		mmapfs_set_error (error, EINVAL, "the lock node does not take %s: %s", quoted,
 				  usage);
+		return FALSE;
 	}
-	return FALSE;
+	*out_lock = value == 1;
+	return TRUE;
 }
 
 /**

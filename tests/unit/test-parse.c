@@ -1124,10 +1124,12 @@ test_lock_line (void)
 	} good[] = {
 		{ S ("0"), FALSE }, { S ("1"), TRUE },	{ S ("1\n"), TRUE },
 		{ S (" 0 \n"), FALSE }, { S ("\t1\t"), TRUE },
+		/* the number grammar holds on every node */
+		{ S ("01"), TRUE }, { S ("0x1"), TRUE }, { S ("0X0"), FALSE },
 	};
 	static const Buf bad[] = {
-		S (""),	     S ("\n"),	 S ("2"),     S ("01"),	   S ("10"),	S ("true"),
-		S ("1 1"),   S ("0x1"),	 S ("1\n\n"), S ("1\0"),   S ("-1"),	S ("on"),
+		S (""),	     S ("\n"),	 S ("2"),     S ("10"),	S ("true"),
+		S ("1 1"),   S ("1\n\n"), S ("1\0"),   S ("-1"),	S ("on"),
 		S ("1K"),    S ("\n1"),
 	};
 
@@ -1148,6 +1150,15 @@ test_lock_line (void)
 		g_assert_false (mmapfs_parse_lock_line (bad[i].text, bad[i].len, &lock, &error));
 		g_assert_cmpint (lock, ==, 42);
 		assert_errno (error, EINVAL);
+	}
+	{
+		g_autoptr(GError) error = NULL;
+		gboolean lock = 42;
+
+		g_assert_false (mmapfs_parse_lock_line ("18446744073709551616\n", 21, &lock,
+							&error));
+		g_assert_cmpint (lock, ==, 42);
+		assert_errno (error, EOVERFLOW);
 	}
 }
 
