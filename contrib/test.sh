@@ -30,3 +30,21 @@ meson test -C build-asan --print-errorlogs --num-processes 2
 
 CC=clang setup build-fuzz -Dfuzz=true -Db_lundef=false
 meson test -C build-fuzz --print-errorlogs --suite fuzz
+
+# One closing line over the three builds, counted from meson's own logs.
+python3 - build build-asan build-fuzz <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for build in sys.argv[1:]:
+    with open(f"{build}/meson-logs/testlog.json") as log:
+        for line in log:
+            result = json.loads(line)["result"]
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or not passed else 0)
+PY
