@@ -10,12 +10,22 @@
  * never changes it, and the cache mode decides what the kernel may keep.
  */
 #include <errno.h>
+#include <fcntl.h>
 
 #include "daemon-private.h"
 
 void
 data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 {
+	/*
+	 * A write-only descriptor cannot be mmapped nor read, so the kernel's
+	 * cache does nothing for it but cost a copy per write: its writes go
+	 * straight to the daemon (the kernel then drops the pages they
+	 * overwrite from its cache, so other readers and client mappings
+	 * stay coherent), and they cannot race with an open, below.
+	 */
+	if ((fi->flags & O_ACCMODE) == O_WRONLY)
+		fi->direct_io = 1;
 	switch (d->cache) {
 	case CACHE_NEVER:
 		/* Every read and write reaches the region; clients cannot mmap. */
