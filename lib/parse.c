@@ -947,6 +947,23 @@ node_words (const char *node, const char *usage, const char *buf, gsize len, Wor
 	return TRUE;
 }
 
+/* A node line that holds exactly one number; empty lines and extra words are EINVAL. */
+static gboolean
+node_number (const char *node, const char *usage, const char *buf, gsize len, guint64 *out_value,
+	     GError **error)
+{
+	Word words[1];
+	gsize n;
+
+	if (!node_words (node, usage, buf, len, words, G_N_ELEMENTS (words), &n, error))
+		return FALSE;
+	if (n == 0) {
+		mmapfs_set_error (error, EINVAL, "the %s node got an empty line: %s", node, usage);
+		return FALSE;
+	}
+	return mmapfs_parse_number (words[0].text, words[0].len, out_value, error);
+}
+
 /**
  * mmapfs_parse_size_line:
  * @buf: (array length=len): what one write(2) to the size node held
@@ -964,20 +981,11 @@ node_words (const char *node, const char *usage, const char *buf, gsize len, Wor
 gboolean
 mmapfs_parse_size_line (const char *buf, gsize len, guint64 *out_size, GError **error)
 {
-	static const char usage[] = "write one size, such as 8M or 0x1000";
-	Word words[1];
-	gsize n;
 	guint64 size;
 
 	g_return_val_if_fail (out_size != NULL, FALSE);
 
-	if (!node_words ("size", usage, buf, len, words, G_N_ELEMENTS (words), &n, error))
-		return FALSE;
-	if (n == 0) {
-		mmapfs_set_error (error, EINVAL, "the size node got an empty line: %s", usage);
-		return FALSE;
-	}
-	if (!mmapfs_parse_number (words[0].text, words[0].len, &size, error))
+	if (!node_number ("size", "write one size, such as 8M or 0x1000", buf, len, &size, error))
 		return FALSE;
 	if (size == 0) {
 		mmapfs_set_error (error, EINVAL, "a mapping cannot be resized to 0 bytes");
@@ -994,36 +1002,26 @@ mmapfs_parse_size_line (const char *buf, gsize len, guint64 *out_size, GError **
  * @out_lock: (out): %TRUE for `1` (mlock), %FALSE for `0` (munlock)
  * @error: return location for an error
  *
- * Parses a write to the lock node: `0` or `1` and nothing else, with
- * surrounding blanks and one trailing newline ignored.
+ * Parses a write to the lock node: one number, 0 or 1, in the number
+ * grammar (so `0x1` locks), with surrounding blanks and one trailing
+ * newline ignored.
  *
- * Returns: %TRUE on success; %FALSE with EINVAL for anything else
+ * Returns: %TRUE on success; %FALSE with EOVERFLOW for a number beyond 64
+ *   bits, EINVAL for anything else
  */
 gboolean
 mmapfs_parse_lock_line (const char *buf, gsize len, gboolean *out_lock, GError **error)
 {
 	static const char usage[] = "write 1 to lock the mapping or 0 to unlock it";
-	Word words[1];
-	gsize n;
-
 	guint64 value;
 
 	g_return_val_if_fail (out_lock != NULL, FALSE);
 
-	if (!node_words ("lock", usage, buf, len, words, G_N_ELEMENTS (words), &n, error))
-		return FALSE;
-	if (n == 0) {
-		mmapfs_set_error (error, EINVAL, "the lock node got an empty line: %s", usage);
-		return FALSE;
-	}
-	/* The number grammar holds here too: 0x1 is 1, and 2^64 is EOVERFLOW. */
-	if (!mmapfs_parse_number (words[0].text, words[0].len, &value, error))
+	if (!node_number ("lock", usage, buf, len, &value, error))
 		return FALSE;
 	if (value > 1) {
-		g_autofree char *quoted = mmapfs_quote (words[0].text, words[0].len);
-
-		mmapfs_set_error (error, EINVAL, "the lock node does not take %s: %s", quoted,
-				  usage);
+		mmapfs_set_error (error, EINVAL,
+				  "the lock node does not take %" G_GUINT64_FORMAT ": %s", value, usage);
 		return FALSE;
 	}
 	*out_lock = value == 1;
