@@ -47,76 +47,26 @@ data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 	}
 }
 
-typedef struct {
-	fuse_req_t req;
-	gsize expected;        /* bytes the mapping held in the range asked for */
-	gsize lent;            /* bytes the region lent */
-	gboolean replied;
-} ReadReply;
-
-/*
- * Replies straight from the mapping, unless fewer bytes were lent than
- * the mapping held there a moment ago: a short reply would be taken by
- * FUSE for end of file (and shrink the file's size in the kernel).
- */
+/* Replies to a READ straight from the mapping: the reply is written to /dev/fuse from there. */
 static void
 reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
 {
-	ReadReply *reply = user_data;
-
-	reply->lent = count;
-	if (count < reply->expected)
-		return;
-	fuse_reply_buf (reply->req, (const char *) bytes, count);
-	reply->replied = TRUE;
+	fuse_reply_buf (user_data, (const char *) bytes, count);
 }
 
-static void
-ignore_bytes (const guint8 *bytes, gsize count, gpointer user_data)
-{
-	(void) bytes;
-	(void) count;
-	(void) user_data;
-}
-
-/* Attempts before a read that keeps racing with resizes gives up. */
-#define READ_ATTEMPTS 64
-
+/*
+ * The region lends all it holds of the range or fails: bytes a truncation
+ * of the backing file took make the whole READ EIO, never a short reply,
+ * which FUSE would take for the end of the file.
+ */
 void
 data_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
 {
-	Daemon *d = daemon_get (req);
-	MmapfsRegion *region = handle->mapping->region;
 	g_autoptr (GError) error = NULL;
-	ReadReply reply = { req, 0, 0, FALSE };
 
-	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-		gssize len = mmapfs_region_len (region, &error);
-
-		if (len < 0)
-			break;
-		reply.expected = (guint64) off < (guint64) len ? MIN (size, (gsize) len - (gsize) off)
-								 : 0;
-		if (mmapfs_region_read_at (region, (guint64) off, size, reply_from_mapping, &reply,
-					   &error) < 0 ||
-		    reply.replied)
-			break;
-		/*
-		 * A short loan: either the backing file lost those bytes, or a
-		 * resize came between reading the length and lending. The
-		 * region answers EIO for the first byte not lent only in the
-		 * first case; in the second, try again.
-		 */
-		if (mmapfs_region_read_at (region, (guint64) off + reply.lent, 1, ignore_bytes, NULL,
-					   &error) < 0)
-			break;
-	}
-	if (reply.replied)
-		return;
-	if (error == NULL)
-		g_set_error (&error, MMAPFS_ERROR, EAGAIN,
-			     "the mapping kept changing size during a read; try again");
-	fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
+	if (mmapfs_region_read_at (handle->mapping->region, (guint64) off, size, reply_from_mapping,
+				   req, &error) < 0)
+		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
 }
 
 /*

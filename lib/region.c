@@ -828,9 +828,10 @@ mmapfs_region_pwrite (MmapfsRegion *self, const void *buf, gsize count, guint64 
  *
  * Lends the mapped bytes themselves, without a copy, to @func while the
  * region is held against resize, move and close. This is how a server
- * replies to a read straight from the mapping. If the backing file was
- * truncated, the bytes still backed by it are lent and the first read
- * wholly past its end fails with EIO.
+ * replies to a read straight from the mapping. The loan is all the
+ * mapping holds of the range, or nothing: if the backing file was cut
+ * short under any of those bytes, the read fails with EIO as a whole,
+ * since a short loan would read to a client as the end of the file.
  *
  * Returns: the byte count given to @func, or -1 with EBADF or EIO (and
  *   @func not called)
@@ -840,7 +841,6 @@ mmapfs_region_read_at (MmapfsRegion *self, guint64 offset, gsize count, MmapfsRe
 		       gpointer user_data, GError **error)
 {
 	g_autoptr (GRWLockReaderLocker) locker = NULL;
-	gsize accessible;
 	gsize n = 0;
 
 	g_return_val_if_fail (self != NULL, -1);
@@ -850,12 +850,11 @@ mmapfs_region_read_at (MmapfsRegion *self, guint64 offset, gsize count, MmapfsRe
 		return -1;
 
 	if (offset < self->length && count > 0) {
-		accessible = region_accessible_end (self);
-		if (offset >= accessible) {
+		n = MIN (count, self->length - offset);
+		if (offset + n > region_accessible_end (self)) {
 			region_fail_truncated (self, error);
 			return -1;
 		}
-		n = MIN (count, accessible - offset);
 	}
 	region_stat_add (&self->stats.reads, 1);
 	region_stat_add (&self->stats.bytes_read, n);
