@@ -5,9 +5,11 @@
  * Reads are answered straight from the mapping, without a copy: the
  * library lends the mapped bytes to a callback under the region's shared
  * lock and the reply is written to /dev/fuse from there. Writes are one
- * copy, from the request buffer into the mapping. The region lock is held
- * only while the bytes move. A write never grows the mapping, truncate(2)
- * never changes it, and the cache mode decides what the kernel may keep.
+ * copy, from the request buffer into the mapping's pages (through the
+ * backing file, which shares them: see mmapfs_region_pwrite). The region
+ * lock is held only while the bytes move. A write never grows the
+ * mapping, truncate(2) never changes it, and the cache mode decides what
+ * the kernel may keep.
  */
 #include <errno.h>
 #include <fcntl.h>
