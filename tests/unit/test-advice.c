@@ -11,25 +11,7 @@
 
 #include <mmapfs/mmapfs.h>
 
-/* Every error sentence is one line, non-empty, without a final period. */
-static void
-check_sentence (const GError *error)
-{
-	gsize len = strlen (error->message);
-
-	g_assert_cmpuint (len, >, 0);
-	g_assert_null (strchr (error->message, '\n'));
-	g_assert_cmpint (error->message[len - 1], !=, '.');
-}
-
-#define assert_errno(error, code)                                      \
-	G_STMT_START                                                   \
-	{                                                              \
-		g_assert_error ((error), MMAPFS_ERROR, (code));        \
-		check_sentence (error);                                \
-		g_clear_error (&(error));                              \
-	}                                                              \
-	G_STMT_END
+#include "test-util.h"
 
 /*
  * The advice Linux defines, with the kernel's values (fixed ABI), in the

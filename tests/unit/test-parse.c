@@ -14,6 +14,8 @@
 
 #include <mmapfs/mmapfs.h>
 
+#include "test-util.h"
+
 /* A buffer with an explicit length, so tables can hold NUL bytes. */
 typedef struct {
 	const char *text;
@@ -21,26 +23,6 @@ typedef struct {
 } Buf;
 
 #define S(s) { s, sizeof (s) - 1 }
-
-/* Every error sentence is one line, non-empty, without a final period. */
-static void
-check_sentence (const GError *error)
-{
-	gsize len = strlen (error->message);
-
-	g_assert_cmpuint (len, >, 0);
-	g_assert_null (strchr (error->message, '\n'));
-	g_assert_cmpint (error->message[len - 1], !=, '.');
-}
-
-#define assert_errno(error, code)                                      \
-	G_STMT_START                                                   \
-	{                                                              \
-		g_assert_error ((error), MMAPFS_ERROR, (code));        \
-		check_sentence (error);                                \
-		g_clear_error (&(error));                              \
-	}                                                              \
-	G_STMT_END
 
 /* Numbers --------------------------------------------------------------- */
 

@@ -17,6 +17,8 @@
 #include <glib/gstdio.h>
 #include <mmapfs/mmapfs.h>
 
+#include "test-util.h"
+
 typedef struct {
 	char *dir;
 	char *path; /* a file of `size` bytes: byte i is 'a' + i % 26 */
@@ -178,8 +180,7 @@ test_open_fd (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	/* a read-only descriptor cannot back a shared writable mapping */
 	r = mmapfs_region_new_from_fd (fd, MMAPFS_ACCESS_WRITE, 0, 0, &error);
 	g_assert_null (r);
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 
 	/* but can back a copy-on-write one; the region keeps its own descriptor */
 	r = mmapfs_region_new_from_fd (fd, MMAPFS_ACCESS_COPY, 0, 0, &error);
@@ -233,8 +234,7 @@ test_read_family (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	g_clear_pointer (&bytes, g_bytes_unref);
 	g_assert_no_error (error);
 	g_assert_cmpint (mmapfs_region_read_byte (r, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 13);
 
 	/* read(n) with n larger than what remains, and read(-1) */
@@ -263,13 +263,11 @@ test_write_family (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	/* all or nothing at the end: nothing written, position kept */
 	g_assert_true (mmapfs_region_seek (r, -2, 2, NULL));
 	g_assert_cmpint (mmapfs_region_write (r, "123", 3, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, f->size - 2);
 	g_assert_cmpint (mmapfs_region_write (r, "12", 2, &error), ==, 2);
 	g_assert_false (mmapfs_region_write_byte (r, '3', &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_cmpint (mmapfs_region_write (r, "", 0, &error), ==, 0);
 
 	g_assert_true (mmapfs_region_flush (r, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, &error));
@@ -287,23 +285,17 @@ test_read_only (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
 	g_assert_false (mmapfs_region_is_writable (r));
 	g_assert_cmpint (mmapfs_region_write (r, "x", 1, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 	g_assert_false (mmapfs_region_write_byte (r, 'x', &error));
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 0, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 	g_assert_false (mmapfs_region_set_slice (r, 0, 1, "x", 1, &error));
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 	g_assert_false (mmapfs_region_move (r, 0, 1, 1, &error));
-	g_assert_error (error, MMAPFS_ERROR, EACCES);
-	g_clear_error (&error);
+	assert_errno (error, EACCES);
 	g_assert_false (mmapfs_region_resize (r, page, &error));
-	g_assert_error (error, MMAPFS_ERROR, EPERM);
-	g_clear_error (&error);
+	assert_errno (error, EPERM);
 	/* flush of a read mapping checks the range but not the alignment */
 	g_assert_true (mmapfs_region_flush (r, 1, 10, MMAPFS_FLUSH_SYNC, &error));
 	g_assert_false (mmapfs_region_flush (r, 0, (gint64) f->size + 1, MMAPFS_FLUSH_SYNC,
@@ -355,8 +347,7 @@ test_seek (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	};
 	for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
 		g_assert_false (mmapfs_region_seek (r, bad[i].pos, bad[i].whence, &error));
-		g_assert_error (error, MMAPFS_ERROR, EINVAL);
-		g_clear_error (&error);
+		assert_errno (error, EINVAL);
 		g_assert_cmpint (mmapfs_region_tell (r, NULL), ==, 0);
 	}
 }
@@ -454,11 +445,9 @@ test_items_slices (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	g_assert_cmpint (mmapfs_region_get_item (r, 0, &error), ==, 'a');
 	g_assert_cmpint (mmapfs_region_get_item (r, -1, &error), ==, 'a' + (f->size - 1) % 26);
 	g_assert_cmpint (mmapfs_region_get_item (r, (gint64) f->size, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_cmpint (mmapfs_region_get_item (r, -(gint64) f->size - 1, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_true (mmapfs_region_set_item (r, -1, '#', &error));
 	g_assert_cmpint (mmapfs_region_get_item (r, (gint64) f->size - 1, &error), ==, '#');
 
@@ -475,8 +464,7 @@ test_items_slices (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	g_assert_true (mmapfs_region_set_slice (r, 0, 3, "XYZ", 3, &error));
 	g_assert_true (mmapfs_region_set_slice (r, 5, 2, "", 0, &error));
 	g_assert_false (mmapfs_region_set_slice (r, 0, 3, "XY", 2, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	bytes = mmapfs_region_get_slice (r, MMAPFS_UNSET, 4, &error);
 	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "XYZd", 4);
 	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, f->size);
@@ -503,8 +491,7 @@ test_positionless (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	/* pwrite crossing the end stores what fits; at the end ENOSPC */
 	g_assert_cmpint (mmapfs_region_pwrite (r, "0123456789", 10, f->size - 4, &error), ==, 4);
 	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, f->size, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, ENOSPC);
-	g_clear_error (&error);
+	assert_errno (error, ENOSPC);
 	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 0, f->size + 5, &error), ==, 0);
 
 	g_assert_cmpint (mmapfs_region_pread (r, buf, sizeof buf, f->size - 4, &error), ==, 4);
@@ -539,11 +526,9 @@ test_move (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	g_assert_cmpmem (g_bytes_get_data (bytes, NULL), 10, "0101234789", 10);
 	g_assert_true (mmapfs_region_move (r, 10, 0, 0, &error));
 	g_assert_false (mmapfs_region_move (r, 6, 0, 5, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_false (mmapfs_region_move (r, 0, 11, 0, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_false (mmapfs_region_move (r, 0, 0, G_MAXUINT64, &error));
 	g_assert_error (error, MMAPFS_ERROR, EINVAL);
 	(void) f;
@@ -575,11 +560,9 @@ test_resize_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
 	/* refused before anything is touched */
 	g_assert_false (mmapfs_region_resize (r, 0, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_false (mmapfs_region_resize (r, G_MAXUINT64, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_cmpint (file_size (f->path), ==, page + 10);
 	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, 10);
 }
@@ -593,8 +576,7 @@ test_resize_anonymous (void)
 
 	g_assert_true (mmapfs_region_is_anonymous (r));
 	g_assert_cmpint (mmapfs_region_file_size (r, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EBADF);
-	g_clear_error (&error);
+	assert_errno (error, EBADF);
 	g_assert_cmpint (mmapfs_region_pwrite (r, "keep", 4, 0, &error), ==, 4);
 	g_assert_true (mmapfs_region_resize (r, 3 * page, &error));
 	g_assert_true (mmapfs_region_resize (r, 4, &error));
@@ -619,15 +601,13 @@ test_flush (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	/* Python's default size is the whole length: a nonzero offset overruns */
 	g_assert_false (mmapfs_region_flush (r, (gint64) page, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
 					     &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	g_assert_false (mmapfs_region_flush (r, 1, 10, MMAPFS_FLUSH_SYNC, &error));
 	g_assert_error (error, MMAPFS_ERROR, EINVAL);
 	g_assert_nonnull (strstr (error->message, "page size"));
 	g_clear_error (&error);
 	g_assert_false (mmapfs_region_flush (r, -1, 1, MMAPFS_FLUSH_SYNC, &error));
-	g_assert_error (error, MMAPFS_ERROR, EINVAL);
-	g_clear_error (&error);
+	assert_errno (error, EINVAL);
 	mmapfs_region_get_stats (r, &stats);
 	g_assert_cmpuint (stats.flushes, ==, 6);
 }
@@ -810,27 +790,21 @@ test_truncated_backing_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	/* the first page is still backed */
 	g_assert_cmpint (mmapfs_region_pread (r, buf, 8, 0, &error), ==, 8);
 	g_assert_cmpint (mmapfs_region_pread (r, buf, 8, 2 * page, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	g_assert_cmpint (mmapfs_region_pwrite (r, "x", 1, 2 * page, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	g_assert_cmpint (mmapfs_region_read_at (r, 2 * page, 8, collect, got, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	/* a loan is whole or nothing: one reaching past the file fails as a whole */
 	g_assert_cmpint (mmapfs_region_read_at (r, page - 4, 100, collect, got, &error), ==, -1);
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	g_assert_cmpint (mmapfs_region_read_at (r, page - 4, 4, collect, got, &error), ==, 4);
 	g_assert_false (mmapfs_region_find (r, "zz", 2, 0, MMAPFS_UNSET, &at, &error));
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	g_assert_true (mmapfs_region_seek (r, (gint64) page, 0, NULL));
 	bytes = mmapfs_region_read (r, -1, &error);
 	g_assert_null (bytes);
-	g_assert_error (error, MMAPFS_ERROR, EIO);
-	g_clear_error (&error);
+	assert_errno (error, EIO);
 	/* and the region still works where the file still is */
 	g_assert_cmpint (mmapfs_region_pwrite (r, "ok", 2, 0, &error), ==, 2);
 	g_assert_no_error (error);
