@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from helpers import PAGE, is_mounted, mmapfs_exe, mounted_points, pattern, unmount
+from helpers import PAGE, is_mounted, mmapfs_exe, mounted_points, others_reach, pattern, unmount
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MMAPFS_SOURCE_ROOT') or os.path.dirname(os.path.dirname(HERE))
@@ -132,14 +132,29 @@ class Daemon:
         return bad
 
 
+def shared_tmp():
+    """Where to make temporary directories that uid 65534 can reach.
+
+    $TMPDIR (or /tmp when it is unset) if every directory above it lets
+    others search it; otherwise the first of /tmp, /var/tmp and /dev/shm
+    that does. None when there is no such place: tests acting as another
+    uid then skip and say why.
+    """
+    for base in (tempfile.gettempdir(), '/tmp', '/var/tmp', '/dev/shm'):
+        if os.path.isdir(base) and others_reach(base):
+            return base
+    return None
+
+
 class Workdir:
     """A temporary directory with backing files and room for mountpoints.
 
-    It is made traversable (0755) so that uid 65534 can reach a mount in it.
+    It is made traversable (0755), and placed where others can reach it
+    (shared_tmp), so that uid 65534 can reach a mount in it.
     """
 
     def __init__(self):
-        self.path = tempfile.mkdtemp(prefix=TMP_PREFIX)
+        self.path = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=shared_tmp())
         os.chmod(self.path, 0o755)
         SESSION_DIRS.append(self.path)
         self._mnt_count = 0

@@ -9,12 +9,16 @@ DESIGN.md names. Nothing here knows how the daemon is written.
 
 import ctypes
 import errno
+import glob
 import hashlib
 import os
 import platform
 import random
 import re
+import shutil
+import stat
 import subprocess
+import sys
 
 import pytest
 
@@ -200,11 +204,99 @@ def sh(command, timeout=120, **kwargs):
                           **kwargs)
 
 
+NOBODY = 65534
+AS_NOBODY = ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}', '--clear-groups']
+
+
 def as_nobody(argv, timeout=120, **kwargs):
     """Run ARGV as uid/gid 65534 without supplementary groups."""
-    return subprocess.run(['setpriv', '--reuid', '65534', '--regid', '65534',
-                           '--clear-groups', *argv], capture_output=True, timeout=timeout,
-                          **kwargs)
+    return subprocess.run([*AS_NOBODY, *argv], capture_output=True, timeout=timeout, **kwargs)
+
+
+def others_reach(path, want=os.X_OK):
+    """True when a user who is neither owner nor in the group can reach PATH.
+
+    Every directory above PATH must let others search it (o+x) and PATH
+    itself must grant WANT to others (o+x for a program, o+r for a file):
+    the checkout may live under /root (0700) or be built with umask 077,
+    and uid 65534 can then run nothing from it.
+    """
+    path = os.path.abspath(path)
+    mode = os.stat(path).st_mode
+    if want & os.X_OK and not mode & stat.S_IXOTH:
+        return False
+    if want & os.R_OK and not mode & stat.S_IROTH:
+        return False
+    parent = os.path.dirname(path)
+    while True:
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            return False
+        if parent == '/':
+            return True
+        parent = os.path.dirname(parent)
+
+
+def nobody_reaches(path):
+    """Skip, saying why, when uid 65534 cannot reach PATH (a test dir)."""
+    if not others_reach(path):
+        pytest.skip(f'uid {NOBODY} cannot reach {path}: a directory above it is closed to '
+                    'others, and /tmp, /var/tmp and /dev/shm are too')
+
+
+def nobody_python():
+    """An interpreter uid 65534 can run: this one, or Debian's."""
+    for exe in (sys.executable, '/usr/bin/python3'):
+        if exe and os.path.exists(exe) and others_reach(os.path.realpath(exe)):
+            return exe
+    pytest.skip(f'no python3 that uid {NOBODY} can run (tried {sys.executable} and '
+                '/usr/bin/python3)')
+
+
+def daemon_for_nobody(workdir):
+    """The daemon as uid 65534 can run it: (executable, shared objects).
+
+    When the build's own executable is out of that uid's reach (a tree under
+    /root, umask 077), the executable and the libmmapfs it loads are copied
+    into WORKDIR as fs/mmapfs and lib/, the layout the build's RUNPATH
+    ($ORIGIN/../lib) expects, with modes others may use. The shared objects
+    returned are the ones the copy must load, so that a test can prove from
+    /proc/PID/maps that the uid ran the copy and not something else.
+    """
+    exe = mmapfs_exe()
+    if others_reach(exe):
+        return exe, []
+    lib_dir = os.path.join(os.path.dirname(os.path.dirname(exe)), 'lib')
+    libs = sorted(glob.glob(os.path.join(lib_dir, 'libmmapfs.so*')))
+    if not libs:
+        pytest.fail(f'{exe} is out of reach of uid {NOBODY} and no libmmapfs.so* was found in '
+                    f'{lib_dir} to copy beside it')
+    root = workdir.join('for-nobody')
+    for sub in ('fs', 'lib'):
+        os.makedirs(os.path.join(root, sub), mode=0o755, exist_ok=True)
+        os.chmod(os.path.join(root, sub), 0o755)
+    os.chmod(root, 0o755)
+    copies = []
+    for lib in libs:
+        dest = os.path.join(root, 'lib', os.path.basename(lib))
+        if os.path.islink(lib):
+            os.symlink(os.readlink(lib), dest)
+        else:
+            shutil.copyfile(lib, dest)
+            os.chmod(dest, 0o755)
+            copies.append(dest)
+    copy = os.path.join(root, 'fs', 'mmapfs')
+    shutil.copyfile(exe, copy)
+    os.chmod(copy, 0o755)
+    if not others_reach(copy):
+        pytest.fail(f'the copy {copy} is still out of reach of uid {NOBODY}: a directory '
+                    'above the temporary directory is closed to others')
+    return copy, copies
+
+
+def maps_of(pid):
+    """The paths of the files process PID has mapped (from /proc/PID/maps)."""
+    with open(f'/proc/{pid}/maps') as f:
+        return {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
 
 
 class _CacheStat(ctypes.Structure):

@@ -8,11 +8,10 @@ import errno
 import hashlib
 import json
 import os
-import sys
 
 import pytest
 
-from helpers import PAGE, as_nobody, read_bytes, read_node, snapshot
+from helpers import PAGE, as_nobody, nobody_python, nobody_reaches, read_bytes, read_node, snapshot
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason='needs root to act as uid 65534')
 
@@ -70,7 +69,8 @@ print(json.dumps(res))
 
 
 def probe(mnt):
-    r = as_nobody([sys.executable, '-c', PROBE, mnt], cwd='/')
+    nobody_reaches(mnt)
+    r = as_nobody([nobody_python(), '-c', PROBE, mnt], cwd='/')
     assert r.returncode == 0, r.stderr.decode()
     return json.loads(r.stdout)
 
@@ -122,7 +122,8 @@ def test_other_user_refused(shared):
 
 def test_without_allow_other_others_cannot_look(workdir, mounter):
     d = mounter.start('--anon', 'a=4k')
-    r = as_nobody([sys.executable, '-c',
+    nobody_reaches(d.mnt)
+    r = as_nobody([nobody_python(), '-c',
                    'import os, sys\n'
                    'try:\n'
                    '    os.stat(sys.argv[1] + "/a/data"); print(0)\n'

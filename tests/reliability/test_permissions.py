@@ -17,18 +17,16 @@ import errno
 import hashlib
 import json
 import os
+import re
 import subprocess
-import sys
 
 import pytest
 
-from helpers import as_nobody, control_tx, pattern, read_bytes, snapshot, unmount
-import helpers
+from helpers import (AS_NOBODY, NOBODY, as_nobody, control_tx, daemon_for_nobody, maps_of,
+                     nobody_python, nobody_reaches, pattern, read_bytes, snapshot, unmount)
 from rel import Inotify, errname, figure, it
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason='needs root to act as uid 65534')
-
-NOBODY = 65534
 
 # Run as uid 65534: attempts every operation and prints {name: errno or 0}.
 PROBE = r'''
@@ -177,9 +175,11 @@ def test_second_uid(workdir, mounter, options):
     with open(d.path('a', 'data'), 'r+b') as f:
         f.write(pattern(16384, 1))
     before = state(d, files)
+    nobody_reaches(d.mnt)
+    python = nobody_python()
     watch = Inotify(secret, vault)
     try:
-        r = as_nobody([sys.executable, '-c', PROBE, d.mnt, secret], cwd='/')
+        r = as_nobody([python, '-c', PROBE, d.mnt, secret], cwd='/')
         assert r.returncode == 0, r.stderr.decode()
         res = json.loads(r.stdout)
         events = watch.events()
@@ -238,28 +238,41 @@ def premount(mnt, uid):
 
 
 def test_daemon_of_second_uid_cannot_open_what_it_cannot(workdir):
-    """A daemon run by uid 65534 maps with that uid's rights only (EACCES)."""
+    """A daemon run by uid 65534 maps with that uid's rights only (EACCES).
+
+    The uid runs the build's daemon where it can reach it, or a copy of it
+    and of libmmapfs in the test's own directory (daemon_for_nobody), and
+    the test proves from /proc which one ran: a checkout under /root must
+    not turn into a daemon that never started.
+    """
+    nobody_reaches(workdir.path)
     vault, secret = secret_file(workdir)
     readable = workdir.file('pub.bin', b'public ' * 1000, mode=0o644)
     mnt = workdir.mountpoint()
-    as_uid = ['setpriv', f'--reuid={NOBODY}', f'--regid={NOBODY}', '--clear-groups']
-    exe = helpers.mmapfs_exe()
+    exe, libs = daemon_for_nobody(workdir)
+    python = nobody_python()
+
+    # The uid can run it at all: a setup problem is a failure that says so.
+    r = as_nobody([exe, '--version'], cwd='/')
+    assert r.returncode == 0, (f'uid {NOBODY} cannot run {exe}: '
+                               f'{r.stderr.decode("utf-8", "replace")}')
 
     # On the command line: refused with the sentence, before serving.
     fd = premount(mnt, NOBODY)
     try:
-        r = subprocess.run([*as_uid, exe, '-f', '--map', f's={secret}', f'/dev/fd/{fd}'],
+        r = subprocess.run([*AS_NOBODY, exe, '-f', '--map', f's={secret}', f'/dev/fd/{fd}'],
                            pass_fds=(fd,), capture_output=True, timeout=60)
     finally:
         os.close(fd)
         unmount(mnt)
     assert r.returncode == 1, r.stderr
     assert r.stderr.decode().startswith('mmapfs: '), r.stderr
+    assert 'Permission denied' in r.stderr.decode() or 'EACCES' in r.stderr.decode(), r.stderr
 
     fd = premount(mnt, NOBODY)
     log = workdir.join('nobody.log')
     with open(log, 'wb') as out:
-        proc = subprocess.Popen([*as_uid, exe, '-f', '--map', f'pub={readable},access=read',
+        proc = subprocess.Popen([*AS_NOBODY, exe, '-f', '--map', f'pub={readable},access=read',
                                  f'/dev/fd/{fd}'], pass_fds=(fd,), stdout=out,
                                 stderr=subprocess.STDOUT)
     os.close(fd)
@@ -274,7 +287,7 @@ def test_daemon_of_second_uid_cannot_open_what_it_cannot(workdir):
                   'out = os.read(fd, 4096).decode()\n'
                   'head = open(sys.argv[1] + "/pub/data", "rb").read(7).decode()\n'
                   'print(json.dumps([err, out, head, sorted(os.listdir(sys.argv[1]))]))\n')
-        r = as_nobody([sys.executable, '-c', script, mnt, secret], cwd='/')
+        r = as_nobody([python, '-c', script, mnt, secret], cwd='/')
         assert r.returncode == 0, r.stderr.decode()
         err, outcome, head, listing = json.loads(r.stdout)
         assert err == errno.EACCES, errname(err)
@@ -282,6 +295,13 @@ def test_daemon_of_second_uid_cannot_open_what_it_cannot(workdir):
         assert head == 'public '
         assert listing == ['.control', 'pub']
         assert proc.poll() is None, 'the daemon died'
+        # What served those requests: the uid's daemon, from the copy.
+        status = open(f'/proc/{proc.pid}/status').read()
+        assert re.search(rf'^Uid:\s+{NOBODY}\s', status, re.M), status
+        assert os.readlink(f'/proc/{proc.pid}/exe') == os.path.realpath(exe)
+        mapped = maps_of(proc.pid)
+        missing = [lib for lib in libs if os.path.realpath(lib) not in mapped]
+        assert not missing, f'the daemon did not load the copies {missing}: {sorted(mapped)}'
     finally:
         unmount(mnt)
         try:
@@ -293,5 +313,6 @@ def test_daemon_of_second_uid_cannot_open_what_it_cannot(workdir):
         output = f.read().decode('utf-8', 'replace')
     assert rc == 0, output
     assert not it.BAD_OUTPUT.search(output), output
-    figure(f'permissions: a daemon run by uid {NOBODY} refused its own map of a file it '
-           f'cannot read with EACCES, on the command line and through .control')
+    where = 'a copy in the test directory' if libs else 'the build'
+    figure(f'permissions: a daemon run by uid {NOBODY} from {where} refused its own map of a '
+           f'file it cannot read with EACCES, on the command line and through .control')

@@ -129,10 +129,12 @@ def test_systemd_unit_verifies(tmp_path):
         pytest.skip("no systemd-analyze")
     text = unit_text()
     assert not re.search(r"@\w+@", text), "an @variable@ was left unsubstituted"
-    # Point the unit at this build so that its commands exist.
+    # Point the unit at this build so that its commands exist; quoted, as
+    # systemd splits ExecStart at blanks and the tree may live in a path
+    # that holds one.
     installed = re.search(r"^ExecStart=(\S+)", text, re.M).group(1)
     unit = tmp_path / "mmapfs@.service"
-    unit.write_text(text.replace(installed, MMAPFS))
+    unit.write_text(text.replace(installed, '"' + MMAPFS + '"'))
     r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / "mmapfs@t.service")],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
