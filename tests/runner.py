@@ -18,7 +18,8 @@ fusermount3 to open it for us, or no fusermount3 at all.
 "No tests collected" is a failure: a suite that silently tests nothing
 must not look green. With MMAPFS_BUILD_ROOT set, pytest also writes
 meson-logs/pytest-NAME.xml there, from which contrib/test.sh counts and
-names every test that was skipped inside a suite.
+names every test that was skipped inside a suite. Every suite may import
+tests/places.py, which says where tests put things.
 """
 
 import errno
@@ -74,6 +75,8 @@ def main():
     # Keep the source tree free of __pycache__ and pytest's cache: it may be
     # read-only, and is never the place for build products.
     sys.dont_write_bytecode = True
+    # places.py (where tests may put things) is shared by every suite.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import pytest
     args = ['-v', '-p', 'no:cacheprovider', '-rfEs', '--rootdir', here]
     build_root = os.environ.get('MMAPFS_BUILD_ROOT')

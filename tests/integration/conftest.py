@@ -23,7 +23,8 @@ import time
 
 import pytest
 
-from helpers import PAGE, is_mounted, mmapfs_exe, mounted_points, others_reach, pattern, unmount
+from helpers import PAGE, is_mounted, mmapfs_exe, mounted_points, pattern, unmount
+from places import shared_tmp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MMAPFS_SOURCE_ROOT') or os.path.dirname(os.path.dirname(HERE))
@@ -132,25 +133,12 @@ class Daemon:
         return bad
 
 
-def shared_tmp():
-    """Where to make temporary directories that uid 65534 can reach.
-
-    $TMPDIR (or /tmp when it is unset) if every directory above it lets
-    others search it; otherwise the first of /tmp, /var/tmp and /dev/shm
-    that does. None when there is no such place: tests acting as another
-    uid then skip and say why.
-    """
-    for base in (tempfile.gettempdir(), '/tmp', '/var/tmp', '/dev/shm'):
-        if os.path.isdir(base) and others_reach(base):
-            return base
-    return None
-
-
 class Workdir:
     """A temporary directory with backing files and room for mountpoints.
 
-    It is made traversable (0755), and placed where others can reach it
-    (shared_tmp), so that uid 65534 can reach a mount in it.
+    It is made traversable (0755), and placed where others can reach it and
+    pages can be evicted (places.shared_tmp), so that uid 65534 can reach a
+    mount in it and the residency checks hold.
     """
 
     def __init__(self):

@@ -16,11 +16,11 @@ import platform
 import random
 import re
 import shutil
-import stat
 import subprocess
 import sys
 
 import pytest
+from places import others_reach
 
 PAGE = os.sysconf('SC_PAGE_SIZE')
 
@@ -213,29 +213,6 @@ def as_nobody(argv, timeout=120, **kwargs):
     return subprocess.run([*AS_NOBODY, *argv], capture_output=True, timeout=timeout, **kwargs)
 
 
-def others_reach(path, want=os.X_OK):
-    """True when a user who is neither owner nor in the group can reach PATH.
-
-    Every directory above PATH must let others search it (o+x) and PATH
-    itself must grant WANT to others (o+x for a program, o+r for a file):
-    the checkout may live under /root (0700) or be built with umask 077,
-    and uid 65534 can then run nothing from it.
-    """
-    path = os.path.abspath(path)
-    mode = os.stat(path).st_mode
-    if want & os.X_OK and not mode & stat.S_IXOTH:
-        return False
-    if want & os.R_OK and not mode & stat.S_IROTH:
-        return False
-    parent = os.path.dirname(path)
-    while True:
-        if not os.stat(parent).st_mode & stat.S_IXOTH:
-            return False
-        if parent == '/':
-            return True
-        parent = os.path.dirname(parent)
-
-
 def nobody_reaches(path):
     """Skip, saying why, when uid 65534 cannot reach PATH (a test dir)."""
     if not others_reach(path):
@@ -266,7 +243,9 @@ def daemon_for_nobody(workdir):
     if others_reach(exe):
         return exe, []
     lib_dir = os.path.join(os.path.dirname(os.path.dirname(exe)), 'lib')
-    libs = sorted(glob.glob(os.path.join(lib_dir, 'libmmapfs.so*')))
+    # The library and its soname links; not meson's libmmapfs.so.*.p object dirs.
+    libs = sorted(p for p in glob.glob(os.path.join(lib_dir, 'libmmapfs.so*'))
+                  if os.path.islink(p) or os.path.isfile(p))
     if not libs:
         pytest.fail(f'{exe} is out of reach of uid {NOBODY} and no libmmapfs.so* was found in '
                     f'{lib_dir} to copy beside it')

@@ -4,13 +4,18 @@
 start_mount(*args) mounts `mmapfs -f ARGS MNT` and undoes every mount at
 the end of the test, failing it when the daemon died or logged a warning,
 a critical or a sanitizer report; lorem is a private copy of
-contrib/lorem.txt; mnt is a mount with that copy mapped as `lorem`.
+contrib/lorem.txt; mnt is a mount with that copy mapped as `lorem`;
+cache_path is tmp_path, or a directory like it on a filesystem whose
+pages can be evicted when tmp_path is on a tmpfs.
 """
 import os
+import pathlib
 import shutil
+import tempfile
 
 import pytest
 
+from places import MEMORY_FS, fs_type, page_cache_tmp, why_no_page_cache
 from tools_helpers import BAD_STDERR, LOREM, Mount
 
 
@@ -38,6 +43,22 @@ def start_mount(tmp_path):
             problems.append(f"mmapfs logged a warning or worse: {text}")
     if problems:
         pytest.fail("\n".join(problems))
+
+
+@pytest.fixture
+def cache_path(tmp_path):
+    """A fresh directory for files whose page-cache state a test checks."""
+    if fs_type(tmp_path) not in MEMORY_FS:
+        yield tmp_path
+        return
+    base = page_cache_tmp()
+    if base is None:
+        pytest.skip(why_no_page_cache())
+    path = tempfile.mkdtemp(prefix='mmapfs-tools-', dir=base)
+    try:
+        yield pathlib.Path(path)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ def expected_bar(vector, width=60):
 
 
 @pytest.fixture
-def patterned(tmp_path):
+def patterned(cache_path):
     """A 130-page file with a known mix of resident and evicted pages."""
-    path = tmp_path / "patterned"
+    path = cache_path / "patterned"
     path.write_bytes(os.urandom(130 * PAGE - 100))
     drop_cache(str(path))
     load_pages(str(path), [0, 1, 2, 3, 40, 41, 97, 129] + list(range(60, 80)))
@@ -83,22 +83,22 @@ def test_resident_range(patterned):
     assert "past the end" in r.stderr
 
 
-def test_resident_directory_and_total(tmp_path, patterned):
-    sub = tmp_path / "tree" / "sub"
+def test_resident_directory_and_total(cache_path, patterned):
+    sub = cache_path / "tree" / "sub"
     sub.mkdir(parents=True)
     (sub / "one").write_bytes(b"1" * (3 * PAGE))
-    (tmp_path / "tree" / "two").write_bytes(b"2" * (2 * PAGE + 1))
-    (tmp_path / "tree" / "empty").write_bytes(b"")
-    os.symlink(patterned, tmp_path / "tree" / "link")
-    doc = mmapctl_json("resident", "-J", tmp_path / "tree")
+    (cache_path / "tree" / "two").write_bytes(b"2" * (2 * PAGE + 1))
+    (cache_path / "tree" / "empty").write_bytes(b"")
+    os.symlink(patterned, cache_path / "tree" / "link")
+    doc = mmapctl_json("resident", "-J", cache_path / "tree")
     paths = [t["path"] for t in doc["targets"]]
     # Sorted, recursive, symbolic links not followed.
-    assert paths == [str(tmp_path / "tree" / p) for p in ["empty", "sub/one", "two"]]
+    assert paths == [str(cache_path / "tree" / p) for p in ["empty", "sub/one", "two"]]
     for t in doc["targets"]:
         vector = mincore(t["path"])
         assert (t["resident_pages"], t["total_pages"]) == (sum(vector), len(vector))
     assert doc["total_pages"] == 0 + 3 + 3
-    r = mmapctl("resident", tmp_path / "tree")
+    r = mmapctl("resident", cache_path / "tree")
     assert r.stdout.splitlines()[-1].startswith("total: ")
 
 
@@ -208,8 +208,8 @@ def run_on_pty(args):
     return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path):
-    big = tmp_path / "big"
+def test_progress_bar_only_on_a_terminal(cache_path):
+    big = cache_path / "big"
     with open(big, "wb") as f:
         f.truncate(64 * 1024 * 1024)
     drop_cache(str(big))
@@ -226,7 +226,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     assert sum(mincore(str(big))) == 0
 
     # Small work draws no bar even on a terminal.
-    small = tmp_path / "small"
+    small = cache_path / "small"
     small.write_bytes(b"s" * PAGE)
     status, out = run_on_pty(["touch", str(small)])
     assert status == 0 and "\r" not in out.replace("\r\n", "\n")
