@@ -29,9 +29,6 @@ mmapfs_command_clear (MmapfsCommand *cmd)
 	memset (cmd, 0, sizeof *cmd);
 }
 
-/* Lets a half-built command on the stack clean up after itself. */
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MmapfsCommand, mmapfs_command_clear)
-
 /* Bits of the options seen so far, to refuse one given twice. */
 enum {
 	OPTION_ACCESS = 1 << 0,
