@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Parsers for every piece of text a client writes into a mount (DESIGN
- * §2.1, §2.4): numbers, mapping names, /proc/mounts-style escaped paths,
- * `.control` command lines and their canonical form, the `--map`/`--anon`
- * option values, and the one-line writes to the size, lock, advise, flush
- * and move nodes.
+ * What the parsers of client text share (DESIGN §2.1, §2.4): the quoting
+ * of client bytes in an error sentence, and the splitting of a line into
+ * blank-separated words. The parsers themselves live one topic per file:
+ * numbers (parse-number.c), mapping names and escaped paths
+ * (parse-name.c), `.control` commands and the `--map`/`--anon` option
+ * values (parse-command.c), and the one-line writes to the size, lock,
+ * advise, flush and move nodes (parse-node.c).
  *
  * All input is a byte buffer with an explicit length that may hold any
  * byte, NUL included, and may come straight from a hostile write(2): the
