@@ -39,15 +39,18 @@ check_text (const char *what, const char *text, gsize len, GError **error)
 	return TRUE;
 }
 
-/* Fails on line @line_no (from 1) of a node text, quoting it. */
+/*
+ * Fails on line @line_no (from 1) of a node text, quoting it inside the
+ * sentence: a long line is cut with "...", which must not end it.
+ */
 static void
 fail_line (GError **error, const char *what, guint line_no, const char *line, gsize len,
 	   const char *expected)
 {
 	g_autofree char *quoted = mmapfs_quote (line, len);
 
-	mmapfs_set_error (error, EINVAL, "line %u of the %s text is not %s: %s", line_no, what,
-			  expected, quoted);
+	mmapfs_set_error (error, EINVAL, "line %u of the %s text, %s, is not %s", line_no, what,
+			  quoted, expected);
 }
 
 /*

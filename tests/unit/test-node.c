@@ -534,12 +534,14 @@ test_info_malformed (void)
 	info_bad ("Name: a\n");
 	info_bad ("na me: a\n");
 	info_bad ("name: a\nname: b\n");
+	/* A line cut short in the sentence still leaves no final period. */
+	info_bad ("this line runs past the sixty-four bytes that a sentence quotes of it.\n");
 	g_assert_null (mmapfs_node_info_parse ("name: a\0b\n", 10, &error));
 	assert_errno (error, EINVAL);
 
 	g_assert_null (mmapfs_node_info_parse ("name: a\nbroken\n", 15, &error));
 	g_assert_cmpstr (error->message, ==,
-			 "line 2 of the info text is not a \"key: value\" line: \"broken\"");
+			 "line 2 of the info text, \"broken\", is not a \"key: value\" line");
 	assert_errno (error, EINVAL);
 	g_assert_null (mmapfs_node_info_parse ("a: 1\na: 2\n", 10, &error));
 	g_assert_cmpstr (error->message, ==, "key a appears twice in the info text");
@@ -635,6 +637,8 @@ test_resident_malformed (void)
 	resident_bad ("1/2 pages resident\n 0\n");
 	resident_bad ("1/2 pages resident\n\n");
 	resident_bad ("1/99999999999999999999 pages resident\n0\n");
+	resident_bad ("1/2 pages resident\n"
+		      "0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0-0\n");
 
 	g_assert_false (mmapfs_node_parse_resident ("2/4 pages resident\n0\n", 21, NULL, NULL,
 						    NULL, &error));
@@ -644,8 +648,8 @@ test_resident_malformed (void)
 	g_assert_false (mmapfs_node_parse_resident ("1/4 pages resident\nx\n", 21, NULL, NULL,
 						    NULL, &error));
 	g_assert_cmpstr (error->message, ==,
-			 "line 2 of the resident text is not a FIRST-LAST run of pages after the "
-			 "previous run and inside the mapping: \"x\"");
+			 "line 2 of the resident text, \"x\", is not a FIRST-LAST run of pages "
+			 "after the previous run and inside the mapping");
 	assert_errno (error, EINVAL);
 }
 
