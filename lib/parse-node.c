@@ -116,7 +116,7 @@ mmapfs_parse_size_line (const char *buf, gsize len, guint64 *out_size, GError **
 	if (!node_number ("size", "write one size, such as 8M or 0x1000", buf, len, &size, error))
 		return FALSE;
 	if (size == 0) {
-		mmapfs_set_error (error, EINVAL, "a mapping cannot be resized to 0 bytes");
+		mmapfs_set_error (error, EINVAL, MMAPFS_RESIZE_ZERO_SENTENCE);
 		return FALSE;
 	}
 	*out_size = size;

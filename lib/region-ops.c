@@ -157,7 +157,7 @@ region_resize_locked (MmapfsRegion *self, guint64 new_length, GError **error)
 		return FALSE;
 	}
 	if (new_length == 0) {
-		region_fail (self, error, EINVAL, "a mapping cannot be resized to 0 bytes");
+		region_fail (self, error, EINVAL, MMAPFS_RESIZE_ZERO_SENTENCE);
 		return FALSE;
 	}
 	if (new_length > G_MAXSSIZE || new_length > (guint64) G_MAXINT64 - self->offset) {
