@@ -14,6 +14,12 @@ G_BEGIN_DECLS
 
 void mmapfs_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
+/*
+ * The sentence of a resize to 0 bytes, refused both by the size node's
+ * parser (parse-node.c) and by the region itself (region-ops.c).
+ */
+#define MMAPFS_RESIZE_ZERO_SENTENCE "a mapping cannot be resized to 0 bytes"
+
 /* Client text for an error sentence: quoted, escaped, cut after 64 bytes (parse.c). */
 char *mmapfs_quote (const char *text, gsize len);
 

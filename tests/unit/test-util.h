@@ -10,6 +10,14 @@
 
 #include <mmapfs/mmapfs.h>
 
+/* A buffer with an explicit length, so tables can hold NUL bytes. */
+typedef struct {
+	const char *text;
+	gsize len;
+} Buf;
+
+#define S(s) { s, sizeof (s) - 1 }
+
 static inline void
 check_sentence (const GError *error)
 {
