@@ -119,6 +119,8 @@ typedef struct {
 
 /* main.c */
 Daemon *daemon_get (fuse_req_t req);
+
+/* fail.c: the end of a failed request */
 int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
 
 /* tree.c: mappings and the inode numbering */

@@ -139,28 +139,6 @@ daemon_get (fuse_req_t req)
 	return fuse_req_userdata (req);
 }
 
-/*
- * A failure a client caused: logs its sentence once, keeps it as the
- * mapping's last_error, and returns the -errno to reply with.
- */
-int
-daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error)
-{
-	g_autofree char *name = mapping != NULL ? mapping_dup_name (d, mapping) : NULL;
-
-	if (name != NULL && *node != '\0')
-		g_message ("%s/%s: %s", name, node, error->message);
-	else
-		g_message ("%s: %s", name != NULL ? name : node, error->message);
-	if (mapping != NULL)
-		mmapfs_region_set_last_error (mapping->region, error->message);
-	if (error->domain != MMAPFS_ERROR || error->code <= 0) {
-		g_critical ("error outside MMAPFS_ERROR: %s", error->message);
-		return -EIO;
-	}
-	return -error->code;
-}
-
 /* Readahead of a mount, in KiB: one READ request's worth (max_write). */
 #define READAHEAD_KB 1024
 
