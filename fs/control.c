@@ -206,7 +206,7 @@ control_flush (Daemon *d, Handle *handle)
 }
 
 void
-control_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
+control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
 	g_autofree char *slice = NULL;
 	gsize n;
@@ -214,7 +214,7 @@ control_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
 	g_mutex_lock (&handle->lock);
 	if (!handle->has_outcome) {
 		g_mutex_unlock (&handle->lock);
-		reply_text (req, handle, size, off);
+		reply_text (req, d, handle, size, off);
 		return;
 	}
 	/*

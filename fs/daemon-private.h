@@ -117,9 +117,6 @@ typedef struct {
 #define ENTRY_TIMEOUT 1.0
 #define ATTR_TIMEOUT 1.0
 
-/* main.c */
-Daemon *daemon_get (fuse_req_t req);
-
 /* fail.c: the end of a failed request */
 int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
 
@@ -173,13 +170,14 @@ void op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 void op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
-void reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off);
+void reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off);
 
 /* data.c: the data node */
 void data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi);
-void data_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
-void data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off);
-void data_fsync (fuse_req_t req, Handle *handle);
+void data_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off);
+void data_write (fuse_req_t req, Daemon *d, Handle *handle, const char *buf, size_t size,
+		 off_t off);
+void data_fsync (fuse_req_t req, Daemon *d, Handle *handle);
 int data_truncate (Daemon *d, Mapping *mapping, guint64 length);
 
 /* nodes.c: size, advise, flush, move, lock, info, resident */
@@ -189,7 +187,7 @@ int node_write (Daemon *d, NodeKind kind, Mapping *mapping, const char *buf, siz
 /* control.c: the `.control` node and the commands it takes */
 gboolean control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error);
 int control_list (Daemon *d, GString *out);
-void control_read (fuse_req_t req, Handle *handle, size_t size, off_t off);
+void control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off);
 int control_write (Daemon *d, Handle *handle, const char *buf, size_t size);
 int control_flush (Daemon *d, Handle *handle);
 

@@ -62,13 +62,13 @@ reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
  * which FUSE would take for the end of the file.
  */
 void
-data_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
+data_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
 	g_autoptr (GError) error = NULL;
 
 	if (mmapfs_region_read_at (handle->mapping->region, (guint64) off, size, reply_from_mapping,
 				   req, &error) < 0)
-		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
+		fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
 }
 
 /*
@@ -97,9 +97,8 @@ drop_raced_pages (Daemon *d, Mapping *mapping, off_t off, gsize n)
 }
 
 void
-data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off)
+data_write (fuse_req_t req, Daemon *d, Handle *handle, const char *buf, size_t size, off_t off)
 {
-	Daemon *d = daemon_get (req);
 	Mapping *mapping = handle->mapping;
 	g_autoptr (GError) error = NULL;
 	gssize n = mmapfs_region_pwrite (mapping->region, buf, size, (guint64) off, &error);
@@ -122,13 +121,13 @@ data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t 
 
 /* fsync(2) and fdatasync(2) are msync(MS_SYNC) of the whole mapping. */
 void
-data_fsync (fuse_req_t req, Handle *handle)
+data_fsync (fuse_req_t req, Daemon *d, Handle *handle)
 {
 	g_autoptr (GError) error = NULL;
 
 	if (!mmapfs_region_flush (handle->mapping->region, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
 				  &error))
-		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
+		fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
 	else
 		fuse_reply_err (req, 0);
 }

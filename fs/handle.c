@@ -147,7 +147,7 @@ open_denied (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, int wan
 void
 op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	NodeKind kind;
 	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, NULL, &kind);
 	Handle *handle;
@@ -198,9 +198,8 @@ op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  * release on another thread may free the handle.
  */
 void
-reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off)
+reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
-	Daemon *d = daemon_get (req);
 	g_autofree char *slice = NULL;
 	gsize n = 0;
 	int r = 0;
@@ -233,6 +232,7 @@ reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off)
 void
 op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
+	Daemon *d = fuse_req_userdata (req);
 	Handle *handle = handle_get (fi);
 	/*
 	 * Held until the handler returns: a data read replies from inside the
@@ -245,17 +245,17 @@ op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 	(void) ino;
 	switch (handle->kind) {
 	case NODE_DATA:
-		data_read (req, handle, size, off);
+		data_read (req, d, handle, size, off);
 		break;
 	case NODE_CONTROL:
-		control_read (req, handle, size, off);
+		control_read (req, d, handle, size, off);
 		break;
 	case NODE_SIZE:
 	case NODE_ADVISE:
 	case NODE_LOCK:
 	case NODE_INFO:
 	case NODE_RESIDENT:
-		reply_text (req, handle, size, off);
+		reply_text (req, d, handle, size, off);
 		break;
 	default:
 		/* flush and move are write-only: open refuses them for reading. */
@@ -268,7 +268,7 @@ void
 op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 	  struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	Handle *handle = handle_get (fi);
 	g_autoptr (Mapping) hold G_GNUC_UNUSED =
 		handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
@@ -277,7 +277,7 @@ op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t of
 	(void) ino;
 	switch (handle->kind) {
 	case NODE_DATA:
-		data_write (req, handle, buf, size, off);
+		data_write (req, d, handle, buf, size, off);
 		return;
 	case NODE_CONTROL:
 		/* `.control` is a stream of lines: the offset does not matter. */
@@ -309,7 +309,7 @@ op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void) ino;
 	if (handle->kind == NODE_CONTROL)
-		fuse_reply_err (req, -control_flush (daemon_get (req), handle));
+		fuse_reply_err (req, -control_flush (fuse_req_userdata (req), handle));
 	else
 		fuse_reply_err (req, 0);
 }
@@ -330,7 +330,7 @@ op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *f
 	(void) ino;
 	(void) datasync;
 	if (handle->kind == NODE_DATA)
-		data_fsync (req, handle);
+		data_fsync (req, fuse_req_userdata (req), handle);
 	else
 		fuse_reply_err (req, 0);
 }

@@ -133,12 +133,6 @@ log_from_fuse (enum fuse_log_level level, const char *format, va_list args)
 /* Requests                                                             */
 /* -------------------------------------------------------------------- */
 
-Daemon *
-daemon_get (fuse_req_t req)
-{
-	return fuse_req_userdata (req);
-}
-
 /* Readahead of a mount, in KiB: one READ request's worth (max_write). */
 #define READAHEAD_KB 1024
 

@@ -375,7 +375,7 @@ reply_entry (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping)
 void
 op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	guint64 id;
 	NodeKind kind = node_kind (parent, &id);
 
@@ -406,7 +406,7 @@ op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name)
 void
 op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	NodeKind kind;
 	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, fi, &kind);
 	struct stat st;
@@ -465,7 +465,7 @@ void
 op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	    struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	NodeKind kind;
 	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, fi, &kind);
 	struct stat st;
@@ -487,7 +487,7 @@ op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 void
 op_access (fuse_req_t req, fuse_ino_t ino, int mask)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	guint64 id;
 	NodeKind kind = node_kind (ino, &id);
 	g_autoptr (Mapping) mapping = NULL;
@@ -520,7 +520,7 @@ check_root_write (fuse_req_t req, Daemon *d, const char *what, const char *name)
 void
 op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	g_autoptr (GError) error = NULL;
 	g_autoptr (MmapfsRegion) region = NULL;
 	g_autoptr (Mapping) mapping = NULL;
@@ -558,7 +558,7 @@ op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 void
 op_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	g_autoptr (GError) error = NULL;
 	int r;
 
@@ -612,7 +612,7 @@ void
 op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 	   const char *newname, unsigned int flags)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	g_autoptr (GError) error = NULL;
 	guint64 target_id;
 	int r;
@@ -677,7 +677,7 @@ add_entry (GPtrArray *entries, const char *name, fuse_ino_t ino, mode_t mode)
 void
 op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	NodeKind kind;
 	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, NULL, &kind);
 	GPtrArray *entries;
@@ -752,7 +752,7 @@ op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void
 op_statfs (fuse_req_t req, fuse_ino_t ino)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	g_autoptr (GPtrArray) list = tree_list (d);
 	gsize page = mmapfs_region_page_size ();
 	struct statvfs st;
