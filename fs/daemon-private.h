@@ -118,7 +118,10 @@ typedef struct {
 #define ATTR_TIMEOUT 1.0
 
 /* fail.c: the end of a failed request */
+GLogLevelFlags fail_level (int errnum);
 int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
+int daemon_fail_at (Daemon *d, Mapping *mapping, const char *node, GError *error,
+		    GLogLevelFlags level);
 
 /* tree.c: mappings and the inode numbering */
 Mapping *mapping_ref (Mapping *mapping);

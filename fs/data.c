@@ -49,6 +49,18 @@ data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 	}
 }
 
+/*
+ * A read or write of the bytes failed. EIO there means a truncation of
+ * the backing file took them (DESIGN §3): another process's doing, which
+ * the contract answers, not a failure of the storage; it is logged as a
+ * refused request, like every other errno a read or write can get.
+ */
+static int
+fail_bytes (Daemon *d, Mapping *mapping, GError *error)
+{
+	return daemon_fail_at (d, mapping, "data", error, G_LOG_LEVEL_MESSAGE);
+}
+
 /* Replies to a READ straight from the mapping: the reply is written to /dev/fuse from there. */
 static void
 reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
@@ -68,7 +80,7 @@ data_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 
 	if (mmapfs_region_read_at (handle->mapping->region, (guint64) off, size, reply_from_mapping,
 				   req, &error) < 0)
-		fuse_reply_err (req, -daemon_fail (d, handle->mapping, "data", error));
+		fuse_reply_err (req, -fail_bytes (d, handle->mapping, error));
 }
 
 /*
@@ -105,7 +117,7 @@ data_write (fuse_req_t req, Daemon *d, Handle *handle, const char *buf, size_t s
 	gint64 opened;
 
 	if (n < 0)
-		return (void) fuse_reply_err (req, -daemon_fail (d, mapping, "data", error));
+		return (void) fuse_reply_err (req, -fail_bytes (d, mapping, error));
 
 	/*
 	 * Only an open after the writer's own can have raced with its write
