@@ -408,6 +408,41 @@ absolute_path (const char *path)
 	return g_build_filename (cwd, path, NULL);
 }
 
+/*
+ * Reads a whole mapfile. A failure keeps the errno of the call that
+ * failed (ENOENT, EACCES, EISDIR for a directory, ...). Returns the text,
+ * or NULL with @error set.
+ */
+static char *
+read_mapfile (const char *path, gsize *out_length, GError **error)
+{
+	g_autoptr (GString) text = g_string_new (NULL);
+	int fd = open (path, O_RDONLY | O_CLOEXEC);
+	int errsv = fd < 0 ? errno : 0;
+
+	while (fd >= 0) {
+		char buf[8192];
+		ssize_t n = read (fd, buf, sizeof buf);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			errsv = errno;
+		if (n <= 0)
+			break;
+		g_string_append_len (text, buf, n);
+	}
+	if (fd >= 0)
+		close (fd);
+	if (errsv != 0) {
+		g_set_error (error, MMAPFS_ERROR, errsv, "cannot read the mapfile: %s: %s", path,
+			     g_strerror (errsv));
+		return NULL;
+	}
+	*out_length = text->len;
+	return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static gboolean
 apply_mapfile (Daemon *d, const char *file, GError **error)
 {
@@ -418,13 +453,9 @@ apply_mapfile (Daemon *d, const char *file, GError **error)
 	gsize start = 0;
 	guint line_number = 0;
 
-	if (!g_file_get_contents (path, &contents, &length, &local)) {
-		g_set_error (error, MMAPFS_ERROR, ENOENT, "cannot read the mapfile: %s",
-			     local->message);
-		if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES))
-			(*error)->code = EACCES;
+	contents = read_mapfile (path, &length, error);
+	if (contents == NULL)
 		return FALSE;
-	}
 	while (start < length) {
 		const char *nl = memchr (contents + start, '\n', length - start);
 		gsize len = nl != NULL ? (gsize) (nl - (contents + start)) : length - start;
