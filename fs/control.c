@@ -33,7 +33,7 @@ check_name_free (Daemon *d, const char *name, GError **error)
 
 /* Creates the region of a map or anon command and adds it; ops_lock is held. */
 static gboolean
-add_mapping (Daemon *d, const MmapfsCommand *cmd, GError **error)
+add_mapping (Daemon *d, const MmapfsCommand *cmd, Mapping **out_mapping, GError **error)
 {
 	g_autoptr (MmapfsRegion) region = NULL;
 
@@ -44,15 +44,18 @@ add_mapping (Daemon *d, const MmapfsCommand *cmd, GError **error)
 						      cmd->length, error);
 	else
 		region = mmapfs_region_new_anonymous (cmd->length, error);
-	return region != NULL && tree_add (d, cmd->name, region, NULL, error) == 0;
+	return region != NULL && tree_add (d, cmd->name, region, out_mapping, error) == 0;
 }
 
 /*
- * Applies one parsed command. Returns FALSE with @error (an MMAPFS_ERROR
- * whose code is the errno) when it fails, having changed nothing.
+ * Applies one parsed command: the one way mappings are made and unmapped
+ * by command, from `.control`, the command line and mkdir. A map or anon
+ * command gives its new mapping in @out_mapping (nullable). Returns FALSE
+ * with @error (an MMAPFS_ERROR whose code is the errno) when it fails,
+ * having changed nothing.
  */
 gboolean
-control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error)
+control_apply (Daemon *d, const MmapfsCommand *cmd, Mapping **out_mapping, GError **error)
 {
 	g_autofree char *line = NULL;
 	gboolean ok;
@@ -64,7 +67,7 @@ control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error)
 	if (cmd->kind == MMAPFS_COMMAND_UNMAP)
 		ok = tree_unmap (d, cmd->name, error) == 0;
 	else
-		ok = add_mapping (d, cmd, error);
+		ok = add_mapping (d, cmd, out_mapping, error);
 	g_mutex_unlock (&d->ops_lock);
 	if (!ok)
 		return FALSE;
@@ -144,7 +147,7 @@ apply_line (Daemon *d, const char *line, gsize len, GError **error)
 	MmapfsCommand cmd = { 0 };
 	gboolean ok;
 
-	ok = mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, error);
+	ok = mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, NULL, error);
 	mmapfs_command_clear (&cmd);
 	return ok;
 }

@@ -464,7 +464,7 @@ apply_mapfile (Daemon *d, const char *file, GError **error)
 
 		line_number++;
 		ok = mmapfs_command_parse (contents + start, len, &cmd, &local) &&
-		     control_apply (d, &cmd, &local);
+		     control_apply (d, &cmd, NULL, &local);
 		mmapfs_command_clear (&cmd);
 		if (!ok) {
 			g_set_error (error, MMAPFS_ERROR, local->code, "%s:%u: %s", path,
@@ -495,7 +495,7 @@ apply_spec (Daemon *d, const Spec *spec, GError **error)
 		g_free (cmd.path);
 		cmd.path = path;
 	}
-	ok = ok && control_apply (d, &cmd, error);
+	ok = ok && control_apply (d, &cmd, NULL, error);
 	mmapfs_command_clear (&cmd);
 	return ok;
 }

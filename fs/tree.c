@@ -522,8 +522,13 @@ op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	Daemon *d = fuse_req_userdata (req);
 	g_autoptr (GError) error = NULL;
-	g_autoptr (MmapfsRegion) region = NULL;
 	g_autoptr (Mapping) mapping = NULL;
+	/* An anonymous mapping of one page, made as `anon NAME PAGE` would be. */
+	MmapfsCommand cmd = {
+		.kind = MMAPFS_COMMAND_ANON,
+		.name = (char *) name,
+		.length = mmapfs_region_page_size (),
+	};
 	int r;
 
 	(void) mode;
@@ -537,21 +542,8 @@ op_mkdir (fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	if (!mmapfs_name_validate (name, strlen (name), &error))
 		return (void) fuse_reply_err (req, -daemon_fail (d, NULL, "mkdir", error));
 
-	g_mutex_lock (&d->ops_lock);
-	mapping = tree_lookup_name (d, name);
-	if (mapping != NULL) {
-		g_set_error (&error, MMAPFS_ERROR, EEXIST, "a mapping named %s already exists",
-			     name);
-		r = -EEXIST;
-	} else {
-		region = mmapfs_region_new_anonymous (mmapfs_region_page_size (), &error);
-		r = region != NULL ? tree_add (d, name, region, &mapping, &error) : -error->code;
-	}
-	g_mutex_unlock (&d->ops_lock);
-	if (r < 0)
+	if (!control_apply (d, &cmd, &mapping, &error))
 		return (void) fuse_reply_err (req, -daemon_fail (d, NULL, "mkdir", error));
-
-	g_message ("%s: created, anonymous, %zu bytes", name, mmapfs_region_page_size ());
 	reply_entry (req, d, NODE_DIR, mapping);
 }
 
