@@ -152,6 +152,41 @@ apply_line (Daemon *d, const char *line, gsize len, GError **error)
 	return ok;
 }
 
+/*
+ * The line loop of `.control` writes and of mapfiles: applies the lines
+ * of @buf (@len bytes) in order, each up to its newline, and with @to_end
+ * the text after the last newline too. Stops at the first line that
+ * fails. *@out_used (nullable) is set to the bytes of the lines applied,
+ * newlines included; *@out_line (nullable) to the number of the last line
+ * tried, so the failing one's on failure. Returns FALSE with @error set
+ * when a line failed; the lines before it stay applied.
+ */
+gboolean
+control_apply_lines (Daemon *d, const char *buf, gsize len, gboolean to_end, gsize *out_used,
+		     guint *out_line, GError **error)
+{
+	gsize start = 0;
+	guint line = 0;
+	gboolean ok = TRUE;
+
+	while (ok && start < len) {
+		const char *nl = memchr (buf + start, '\n', len - start);
+		gsize n = nl != NULL ? (gsize) (nl - (buf + start)) : len - start;
+
+		if (nl == NULL && !to_end)
+			break;
+		line++;
+		ok = apply_line (d, buf + start, n, error);
+		if (ok)
+			start += nl != NULL ? n + 1 : n;
+	}
+	if (out_used != NULL)
+		*out_used = start;
+	if (out_line != NULL)
+		*out_line = line;
+	return ok;
+}
+
 /* A failed line: nothing more of this write, nor any partial line, is kept. */
 static int
 fail_write (Daemon *d, Handle *handle, GError *error)
@@ -166,21 +201,16 @@ control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
 {
 	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
 	g_autoptr (GError) error = NULL;
-	gsize start = 0;
-	const char *nl;
+	gsize used;
 
 	if (handle->pending == NULL)
 		handle->pending = g_string_new (NULL);
 	g_string_append_len (handle->pending, buf, (gssize) size);
 
-	while ((nl = memchr (handle->pending->str + start, '\n', handle->pending->len - start))) {
-		gsize len = (gsize) (nl - (handle->pending->str + start));
-
-		if (!apply_line (d, handle->pending->str + start, len, &error))
-			return fail_write (d, handle, error);
-		start += len + 1;
-	}
-	g_string_erase (handle->pending, 0, (gssize) start);
+	if (!control_apply_lines (d, handle->pending->str, handle->pending->len, FALSE, &used, NULL,
+				  &error))
+		return fail_write (d, handle, error);
+	g_string_erase (handle->pending, 0, (gssize) used);
 
 	/* Bound what a client can make the daemon hold while waiting for a newline. */
 	if (handle->pending->len > MMAPFS_LINE_MAX) {

@@ -190,6 +190,8 @@ int node_write (Daemon *d, NodeKind kind, Mapping *mapping, const char *buf, siz
 /* control.c: the `.control` node and the commands it takes */
 gboolean control_apply (Daemon *d, const MmapfsCommand *cmd, Mapping **out_mapping,
 			GError **error);
+gboolean control_apply_lines (Daemon *d, const char *buf, gsize len, gboolean to_end,
+			      gsize *out_used, guint *out_line, GError **error);
 int control_list (Daemon *d, GString *out);
 void control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off);
 int control_write (Daemon *d, Handle *handle, const char *buf, size_t size);

@@ -450,28 +450,16 @@ apply_mapfile (Daemon *d, const char *file, GError **error)
 	g_autofree char *contents = NULL;
 	g_autoptr (GError) local = NULL;
 	gsize length;
-	gsize start = 0;
-	guint line_number = 0;
+	guint line_number;
 
 	contents = read_mapfile (path, &length, error);
 	if (contents == NULL)
 		return FALSE;
-	while (start < length) {
-		const char *nl = memchr (contents + start, '\n', length - start);
-		gsize len = nl != NULL ? (gsize) (nl - (contents + start)) : length - start;
-		MmapfsCommand cmd = { 0 };
-		gboolean ok;
-
-		line_number++;
-		ok = mmapfs_command_parse (contents + start, len, &cmd, &local) &&
-		     control_apply (d, &cmd, NULL, &local);
-		mmapfs_command_clear (&cmd);
-		if (!ok) {
-			g_set_error (error, MMAPFS_ERROR, local->code, "%s:%u: %s", path,
-				     line_number, local->message);
-			return FALSE;
-		}
-		start += len + 1;
+	/* The lines `.control` takes, the last one even without its newline. */
+	if (!control_apply_lines (d, contents, length, TRUE, NULL, &line_number, &local)) {
+		g_set_error (error, MMAPFS_ERROR, local->code, "%s:%u: %s", path, line_number,
+			     local->message);
+		return FALSE;
 	}
 	return TRUE;
 }
