@@ -117,21 +117,11 @@ typedef struct {
 #define ENTRY_TIMEOUT 1.0
 #define ATTR_TIMEOUT 1.0
 
-/* fail.c: the end of a failed request */
-GLogLevelFlags fail_level (int errnum);
-int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
-int daemon_fail_at (Daemon *d, Mapping *mapping, const char *node, GError *error,
-		    GLogLevelFlags level);
-
-/* tree.c: mappings and the inode numbering */
+/* mappings.c: the table of mappings */
 Mapping *mapping_ref (Mapping *mapping);
 void mapping_unref (Mapping *mapping);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Mapping, mapping_unref)
 char *mapping_dup_name (Daemon *d, Mapping *mapping);
-fuse_ino_t node_ino (guint64 id, NodeKind kind);
-NodeKind node_kind (fuse_ino_t ino, guint64 *out_id);
-const char *node_name (NodeKind kind);
-mode_t node_mode (NodeKind kind, Mapping *mapping);
 void tree_init (Daemon *d);
 void tree_clear (Daemon *d);
 Mapping *tree_lookup_id (Daemon *d, guint64 id);
@@ -141,9 +131,31 @@ int tree_add (Daemon *d, const char *name, MmapfsRegion *region, Mapping **out_m
 	      GError **error);
 int tree_unmap (Daemon *d, const char *name, GError **error);
 int tree_flush_all (Daemon *d);
+
+/* fail.c: the end of a failed request */
+GLogLevelFlags fail_level (int errnum);
+int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
+int daemon_fail_at (Daemon *d, Mapping *mapping, const char *node, GError *error,
+		    GLogLevelFlags level);
+
+/* inode.c: inode numbers, node names, modes, attributes, permissions */
+typedef struct {
+	const char *name;
+	NodeKind kind;
+} MappingNode;
+
+/* The fixed nodes of every mapping directory, in listing order. */
+#define N_MAPPING_NODES 8
+extern const MappingNode mapping_nodes[N_MAPPING_NODES];
+
+fuse_ino_t node_ino (guint64 id, NodeKind kind);
+NodeKind node_kind (fuse_ino_t ino, guint64 *out_id);
+const char *node_name (NodeKind kind);
+mode_t node_mode (NodeKind kind, Mapping *mapping);
 int check_access (fuse_req_t req, Daemon *d, mode_t mode, int want);
 void fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st);
 
+/* dir.c: the directory operations */
 void op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name);
 void op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -173,6 +185,8 @@ void op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off
 void op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+
+/* text.c: serving text nodes */
 void reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off);
 
 /* data.c: the data node */

@@ -191,44 +191,6 @@ op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		handle_free (handle);
 }
 
-/*
- * Serves a text node: fresh text at offset 0, the same text after it.
- * The slice is copied out under the handle's lock and sent after it is
- * released: once the reply is out, the client may close the file and a
- * release on another thread may free the handle.
- */
-void
-reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
-{
-	g_autofree char *slice = NULL;
-	gsize n = 0;
-	int r = 0;
-
-	g_mutex_lock (&handle->lock);
-	if (off == 0 || handle->text == NULL) {
-		GString *text = g_string_new (NULL);
-
-		r = node_text (d, handle->kind, handle->mapping, text);
-		if (r < 0) {
-			g_string_free (text, TRUE);
-		} else {
-			if (handle->text != NULL)
-				g_string_free (handle->text, TRUE);
-			handle->text = text;
-		}
-	}
-	if (r == 0 && (gsize) off < handle->text->len) {
-		n = MIN (size, handle->text->len - (gsize) off);
-		slice = g_memdup2 (handle->text->str + off, n);
-	}
-	g_mutex_unlock (&handle->lock);
-
-	if (r < 0)
-		fuse_reply_err (req, -r);
-	else
-		fuse_reply_buf (req, slice, n);
-}
-
 void
 op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {

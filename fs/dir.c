@@ -1,18 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The tree of the mount: the table of mappings, the inode numbering, the
- * modes and attributes of every node, the daemon's own permission checks,
- * and the directory operations (lookup, getattr, setattr, readdir, mkdir,
- * rmdir, rename, statfs).
- *
- * An inode number is (mapping id << 4) | node, so any request finds its
- * node in O(1) without per-inode state, and `forget` needs none. Mapping
- * ids start at 1 and are never reused while the daemon runs, so a stale
- * inode of an unmapped mapping can never name a newer one.
- *
- * The daemon enforces the node modes itself instead of relying on
- * `-o default_permissions`, so that the modes mean the same thing however
- * the tree is mounted (DESIGN §5).
+ * The directory operations of the tree: lookup, getattr, setattr, access,
+ * mkdir, rmdir, rename, opendir, readdir, releasedir and statfs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,341 +11,6 @@
 #include <unistd.h>
 
 #include "daemon-private.h"
-
-/* The fixed nodes of every mapping directory, in listing order. */
-static const struct {
-	const char *name;
-	NodeKind kind;
-} mapping_nodes[] = {
-	{ "data", NODE_DATA },	   { "size", NODE_SIZE }, { "advise", NODE_ADVISE },
-	{ "flush", NODE_FLUSH },   { "move", NODE_MOVE }, { "lock", NODE_LOCK },
-	{ "info", NODE_INFO },	   { "resident", NODE_RESIDENT },
-};
-
-/* The preferred I/O size of `data`: one FUSE request's worth (max_write),
- * so that cp and cat move a mapping in few round trips. */
-#define DATA_BLKSIZE (1024 * 1024)
-
-Mapping *
-mapping_ref (Mapping *mapping)
-{
-	g_atomic_int_inc (&mapping->ref_count);
-	return mapping;
-}
-
-void
-mapping_unref (Mapping *mapping)
-{
-	if (!g_atomic_int_dec_and_test (&mapping->ref_count))
-		return;
-	/* The region's last reference flushes and unmaps it. */
-	mmapfs_region_unref (mapping->region);
-	g_free (mapping->name);
-	g_free (mapping);
-}
-
-char *
-mapping_dup_name (Daemon *d, Mapping *mapping)
-{
-	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-
-	return g_strdup (mapping->name);
-}
-
-fuse_ino_t
-node_ino (guint64 id, NodeKind kind)
-{
-	if (kind == NODE_ROOT)
-		return INO_ROOT;
-	if (kind == NODE_CONTROL)
-		return INO_CONTROL;
-	return (fuse_ino_t) ((id << INO_KIND_BITS) | (guint64) (kind - NODE_DIR));
-}
-
-NodeKind
-node_kind (fuse_ino_t ino, guint64 *out_id)
-{
-	guint64 id = (guint64) ino >> INO_KIND_BITS;
-	guint sub = (guint) (ino & ((1u << INO_KIND_BITS) - 1));
-
-	*out_id = id;
-	if (id == 0) {
-		if (ino == INO_ROOT)
-			return NODE_ROOT;
-		if (ino == INO_CONTROL)
-			return NODE_CONTROL;
-		return NODE_INVALID;
-	}
-	if (sub > NODE_RESIDENT - NODE_DIR)
-		return NODE_INVALID;
-	return (NodeKind) (NODE_DIR + sub);
-}
-
-const char *
-node_name (NodeKind kind)
-{
-	if (kind == NODE_CONTROL)
-		return ".control";
-	for (guint i = 0; i < G_N_ELEMENTS (mapping_nodes); i++) {
-		if (mapping_nodes[i].kind == kind)
-			return mapping_nodes[i].name;
-	}
-	return "";
-}
-
-mode_t
-node_mode (NodeKind kind, Mapping *mapping)
-{
-	switch (kind) {
-	case NODE_ROOT:
-	case NODE_DIR:
-		return S_IFDIR | 0755;
-	case NODE_CONTROL:
-		return S_IFREG | 0600;
-	case NODE_DATA:
-		if (mapping != NULL &&
-		    mmapfs_region_get_access (mapping->region) == MMAPFS_ACCESS_READ)
-			return S_IFREG | 0444;
-		return S_IFREG | 0644;
-	case NODE_SIZE:
-	case NODE_ADVISE:
-	case NODE_LOCK:
-		return S_IFREG | 0644;
-	case NODE_FLUSH:
-	case NODE_MOVE:
-		return S_IFREG | 0200;
-	case NODE_INFO:
-	case NODE_RESIDENT:
-		return S_IFREG | 0444;
-	case NODE_INVALID:
-	default:
-		return 0;
-	}
-}
-
-void
-tree_init (Daemon *d)
-{
-	g_rw_lock_init (&d->lock);
-	g_mutex_init (&d->ops_lock);
-	d->by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-					  (GDestroyNotify) mapping_unref);
-	d->by_name = g_hash_table_new (g_str_hash, g_str_equal);
-	d->next_id = 1;
-}
-
-void
-tree_clear (Daemon *d)
-{
-	g_clear_pointer (&d->by_name, g_hash_table_unref);
-	g_clear_pointer (&d->by_id, g_hash_table_unref);
-	g_mutex_clear (&d->ops_lock);
-	g_rw_lock_clear (&d->lock);
-}
-
-Mapping *
-tree_lookup_id (Daemon *d, guint64 id)
-{
-	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-	Mapping *mapping = g_hash_table_lookup (d->by_id, &id);
-
-	return mapping != NULL ? mapping_ref (mapping) : NULL;
-}
-
-Mapping *
-tree_lookup_name (Daemon *d, const char *name)
-{
-	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-	Mapping *mapping = g_hash_table_lookup (d->by_name, name);
-
-	return mapping != NULL ? mapping_ref (mapping) : NULL;
-}
-
-static gint
-compare_by_id (gconstpointer a, gconstpointer b)
-{
-	const Mapping *ma = *(Mapping *const *) a;
-	const Mapping *mb = *(Mapping *const *) b;
-
-	return ma->id < mb->id ? -1 : ma->id > mb->id;
-}
-
-/* Returns (transfer full) references to every mapping, in order of creation. */
-GPtrArray *
-tree_list (Daemon *d)
-{
-	GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) mapping_unref);
-	GHashTableIter iter;
-	gpointer value;
-
-	{
-		g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-
-		g_hash_table_iter_init (&iter, d->by_id);
-		while (g_hash_table_iter_next (&iter, NULL, &value))
-			g_ptr_array_add (list, mapping_ref (value));
-	}
-	g_ptr_array_sort (list, compare_by_id);
-	return list;
-}
-
-/*
- * Adds a mapping named @name for @region (taking a reference of its own).
- * The caller holds ops_lock. Returns 0 or -EEXIST with @error set.
- */
-int
-tree_add (Daemon *d, const char *name, MmapfsRegion *region, Mapping **out_mapping, GError **error)
-{
-	g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = g_rw_lock_writer_locker_new (&d->lock);
-	Mapping *mapping;
-
-	if (g_hash_table_contains (d->by_name, name)) {
-		g_set_error (error, MMAPFS_ERROR, EEXIST, "a mapping named %s already exists",
-			     name);
-		return -EEXIST;
-	}
-	mapping = g_new0 (Mapping, 1);
-	mapping->ref_count = 1;
-	mapping->id = d->next_id++;
-	mapping->name = g_strdup (name);
-	mapping->region = mmapfs_region_ref (region);
-	clock_gettime (CLOCK_REALTIME, &mapping->birth);
-	g_hash_table_insert (d->by_id, &mapping->id, mapping);
-	g_hash_table_insert (d->by_name, mapping->name, mapping);
-	if (out_mapping != NULL)
-		*out_mapping = mapping_ref (mapping);
-	return 0;
-}
-
-/*
- * Unmaps @name: flushes it, then takes it out of the tree and drops the
- * tree's reference. Files still open on it keep theirs, so they work until
- * closed (like an unlinked file). A failed flush unmaps nothing. The
- * caller holds ops_lock and tells the kernel about the vanished name.
- */
-int
-tree_unmap (Daemon *d, const char *name, GError **error)
-{
-	g_autoptr (Mapping) mapping = tree_lookup_name (d, name);
-
-	if (mapping == NULL) {
-		g_set_error (error, MMAPFS_ERROR, ENOENT, "there is no mapping named %s", name);
-		return -ENOENT;
-	}
-	if (!mmapfs_region_flush (mapping->region, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC, error))
-		return -(*error)->code;
-
-	{
-		g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = g_rw_lock_writer_locker_new (&d->lock);
-
-		g_hash_table_remove (d->by_name, mapping->name);
-		/* Drops the table's reference; ours goes when this returns. */
-		g_hash_table_remove (d->by_id, &mapping->id);
-	}
-	return 0;
-}
-
-/*
- * Flushes every shared writable mapping, at exit. Returns the number of
- * mappings that could not be flushed.
- */
-int
-tree_flush_all (Daemon *d)
-{
-	g_autoptr (GPtrArray) list = tree_list (d);
-	int failures = 0;
-
-	for (guint i = 0; i < list->len; i++) {
-		Mapping *mapping = g_ptr_array_index (list, i);
-		g_autoptr (GError) error = NULL;
-
-		if (!mmapfs_region_flush (mapping->region, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
-					  &error)) {
-			g_warning ("%s: could not flush the mapping at exit: %s", mapping->name,
-				   error->message);
-			failures++;
-		}
-	}
-	return failures;
-}
-
-static gboolean
-caller_in_group (fuse_req_t req, gid_t gid)
-{
-	const struct fuse_ctx *ctx = fuse_req_ctx (req);
-	gid_t groups[64];
-	int n;
-
-	if (ctx->gid == gid)
-		return TRUE;
-	n = fuse_req_getgroups (req, G_N_ELEMENTS (groups), groups);
-	for (int i = 0; i < MIN (n, (int) G_N_ELEMENTS (groups)); i++) {
-		if (groups[i] == gid)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/*
- * Checks @want (R_OK, W_OK, X_OK) against a node's @mode for the caller.
- * What no bit of the mode allows is refused to everyone, root included,
- * as sysfs refuses to open a read-only attribute for writing; otherwise
- * root passes and others get the owner, group or other bits.
- * Returns 0 or -EACCES.
- */
-int
-check_access (fuse_req_t req, Daemon *d, mode_t mode, int want)
-{
-	const struct fuse_ctx *ctx = fuse_req_ctx (req);
-	mode_t bits;
-
-	if ((want & R_OK) && !(mode & 0444))
-		return -EACCES;
-	if ((want & W_OK) && !(mode & 0222))
-		return -EACCES;
-	if ((want & X_OK) && !(mode & 0111))
-		return -EACCES;
-	if (ctx->uid == 0)
-		return 0;
-	if (ctx->uid == d->uid)
-		bits = (mode >> 6) & 7;
-	else if (caller_in_group (req, d->gid))
-		bits = (mode >> 3) & 7;
-	else
-		bits = mode & 7;
-	return ((mode_t) want & bits) == (mode_t) want ? 0 : -EACCES;
-}
-
-void
-fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st)
-{
-	guint64 id = mapping != NULL ? mapping->id : 0;
-	struct timespec when = mapping != NULL ? mapping->birth : d->birth;
-
-	memset (st, 0, sizeof *st);
-	st->st_ino = node_ino (id, kind);
-	st->st_mode = node_mode (kind, mapping);
-	st->st_nlink = S_ISDIR (st->st_mode) ? 2 : 1;
-	st->st_uid = d->uid;
-	st->st_gid = d->gid;
-	st->st_blksize = (blksize_t) mmapfs_region_page_size ();
-	st->st_atim = when;
-	st->st_mtim = when;
-	st->st_ctim = when;
-
-	if (kind == NODE_ROOT) {
-		g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-
-		/* Each mapping directory's ".." links to the root. */
-		st->st_nlink = 2 + g_hash_table_size (d->by_id);
-	} else if (kind == NODE_DATA) {
-		gssize len = mmapfs_region_len (mapping->region, NULL);
-
-		st->st_size = len > 0 ? len : 0;
-		st->st_blocks = (st->st_size + 511) / 512;
-		st->st_blksize = DATA_BLKSIZE;
-	}
-}
 
 static void
 reply_entry (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping)
@@ -390,7 +44,7 @@ op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else if (kind == NODE_DIR) {
 		g_autoptr (Mapping) mapping = tree_lookup_id (d, id);
 
-		for (guint i = 0; mapping != NULL && i < G_N_ELEMENTS (mapping_nodes); i++) {
+		for (guint i = 0; mapping != NULL && i < N_MAPPING_NODES; i++) {
 			if (strcmp (name, mapping_nodes[i].name) == 0)
 				return reply_entry (req, d, mapping_nodes[i].kind, mapping);
 		}
@@ -698,7 +352,7 @@ op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			add_entry (entries, name, node_ino (m->id, NODE_DIR), S_IFDIR);
 		}
 	} else {
-		for (guint i = 0; i < G_N_ELEMENTS (mapping_nodes); i++)
+		for (guint i = 0; i < N_MAPPING_NODES; i++)
 			add_entry (entries, mapping_nodes[i].name,
 				   node_ino (mapping->id, mapping_nodes[i].kind), S_IFREG);
 	}
@@ -759,7 +413,7 @@ op_statfs (fuse_req_t req, fuse_ino_t ino)
 
 		st.f_blocks += len > 0 ? ((gsize) len + page - 1) / page : 0;
 	}
-	st.f_files = 2 + list->len * (1 + G_N_ELEMENTS (mapping_nodes));
+	st.f_files = 2 + list->len * (1 + N_MAPPING_NODES);
 	st.f_namemax = MMAPFS_NAME_MAX;
 	fuse_reply_statfs (req, &st);
 }
