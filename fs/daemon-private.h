@@ -130,6 +130,7 @@ GPtrArray *tree_list (Daemon *d);
 int tree_add (Daemon *d, const char *name, MmapfsRegion *region, Mapping **out_mapping,
 	      GError **error);
 int tree_unmap (Daemon *d, const char *name, GError **error);
+int tree_rename (Daemon *d, const char *name, const char *newname, GError **error);
 int tree_flush_all (Daemon *d);
 
 /* fail.c: the end of a failed request */
@@ -138,7 +139,7 @@ int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
 int daemon_fail_at (Daemon *d, Mapping *mapping, const char *node, GError *error,
 		    GLogLevelFlags level);
 
-/* inode.c: inode numbers, node names, modes, attributes, permissions */
+/* inode.c: inode numbers, node names, permissions */
 typedef struct {
 	const char *name;
 	NodeKind kind;
@@ -151,8 +152,14 @@ extern const MappingNode mapping_nodes[N_MAPPING_NODES];
 fuse_ino_t node_ino (guint64 id, NodeKind kind);
 NodeKind node_kind (fuse_ino_t ino, guint64 *out_id);
 const char *node_name (NodeKind kind);
-mode_t node_mode (NodeKind kind, Mapping *mapping);
 int check_access (fuse_req_t req, Daemon *d, mode_t mode, int want);
+
+/* tree.c: the directories' listings */
+GPtrArray *dir_entries_new (void);
+void dir_entries_add (GPtrArray *entries, const char *name, fuse_ino_t ino, mode_t mode);
+
+/* kinds.c: what every node has */
+mode_t node_mode (NodeKind kind, Mapping *mapping);
 void fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st);
 
 /* dir.c: the directory operations */

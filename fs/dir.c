@@ -227,33 +227,6 @@ op_rmdir (fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err (req, 0);
 }
 
-static int
-rename_mapping (Daemon *d, const char *name, const char *newname, GError **error)
-{
-	g_autoptr (Mapping) mapping = tree_lookup_name (d, name);
-	g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = NULL;
-
-	if (mapping == NULL) {
-		g_set_error (error, MMAPFS_ERROR, ENOENT, "there is no mapping named %s", name);
-		return -ENOENT;
-	}
-	if (!mmapfs_name_validate (newname, strlen (newname), error))
-		return -(*error)->code;
-
-	locker = g_rw_lock_writer_locker_new (&d->lock);
-	if (g_hash_table_contains (d->by_name, newname)) {
-		g_set_error (error, MMAPFS_ERROR, EEXIST,
-			     "a mapping named %s already exists; nothing is replaced by a rename",
-			     newname);
-		return -EEXIST;
-	}
-	g_hash_table_remove (d->by_name, mapping->name);
-	g_free (mapping->name);
-	mapping->name = g_strdup (newname);
-	g_hash_table_insert (d->by_name, mapping->name, mapping);
-	return 0;
-}
-
 void
 op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 	   const char *newname, unsigned int flags)
@@ -290,30 +263,12 @@ op_rename (fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newpa
 
 	/* A rename never replaces: RENAME_NOREPLACE semantics always. */
 	g_mutex_lock (&d->ops_lock);
-	r = rename_mapping (d, name, newname, &error);
+	r = tree_rename (d, name, newname, &error);
 	g_mutex_unlock (&d->ops_lock);
 	if (r < 0)
 		return (void) fuse_reply_err (req, -daemon_fail (d, NULL, "rename", error));
 	g_message ("%s: renamed to %s", name, newname);
 	fuse_reply_err (req, 0);
-}
-
-static void
-dir_entry_free (DirEntry *entry)
-{
-	g_free (entry->name);
-	g_free (entry);
-}
-
-static void
-add_entry (GPtrArray *entries, const char *name, fuse_ino_t ino, mode_t mode)
-{
-	DirEntry *entry = g_new0 (DirEntry, 1);
-
-	entry->name = g_strdup (name);
-	entry->ino = ino;
-	entry->mode = mode;
-	g_ptr_array_add (entries, entry);
 }
 
 /*
@@ -338,22 +293,22 @@ op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 
-	entries = g_ptr_array_new_with_free_func ((GDestroyNotify) dir_entry_free);
-	add_entry (entries, ".", ino, S_IFDIR);
-	add_entry (entries, "..", INO_ROOT, S_IFDIR);
+	entries = dir_entries_new ();
+	dir_entries_add (entries, ".", ino, S_IFDIR);
+	dir_entries_add (entries, "..", INO_ROOT, S_IFDIR);
 	if (kind == NODE_ROOT) {
 		g_autoptr (GPtrArray) list = tree_list (d);
 
-		add_entry (entries, ".control", INO_CONTROL, S_IFREG);
+		dir_entries_add (entries, ".control", INO_CONTROL, S_IFREG);
 		for (guint i = 0; i < list->len; i++) {
 			Mapping *m = g_ptr_array_index (list, i);
 			g_autofree char *name = mapping_dup_name (d, m);
 
-			add_entry (entries, name, node_ino (m->id, NODE_DIR), S_IFDIR);
+			dir_entries_add (entries, name, node_ino (m->id, NODE_DIR), S_IFDIR);
 		}
 	} else {
 		for (guint i = 0; i < N_MAPPING_NODES; i++)
-			add_entry (entries, mapping_nodes[i].name,
+			dir_entries_add (entries, mapping_nodes[i].name,
 				   node_ino (mapping->id, mapping_nodes[i].kind), S_IFREG);
 	}
 

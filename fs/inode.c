@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Inodes: the numbering of the nodes of the tree, their names, modes and
- * attributes, and the daemon's own permission checks.
+ * Inodes: the numbering of the nodes of the tree, their names, and the
+ * daemon's own permission checks against a node's mode.
  *
  * An inode number is (mapping id << 4) | node, so any request finds its
  * node in O(1) without per-inode state, and `forget` needs none.
@@ -22,10 +22,6 @@ const MappingNode mapping_nodes[N_MAPPING_NODES] = {
 	{ "flush", NODE_FLUSH },   { "move", NODE_MOVE }, { "lock", NODE_LOCK },
 	{ "info", NODE_INFO },	   { "resident", NODE_RESIDENT },
 };
-
-/* The preferred I/O size of `data`: one FUSE request's worth (max_write),
- * so that cp and cat move a mapping in few round trips. */
-#define DATA_BLKSIZE (1024 * 1024)
 
 fuse_ino_t
 node_ino (guint64 id, NodeKind kind)
@@ -66,36 +62,6 @@ node_name (NodeKind kind)
 			return mapping_nodes[i].name;
 	}
 	return "";
-}
-
-mode_t
-node_mode (NodeKind kind, Mapping *mapping)
-{
-	switch (kind) {
-	case NODE_ROOT:
-	case NODE_DIR:
-		return S_IFDIR | 0755;
-	case NODE_CONTROL:
-		return S_IFREG | 0600;
-	case NODE_DATA:
-		if (mapping != NULL &&
-		    mmapfs_region_get_access (mapping->region) == MMAPFS_ACCESS_READ)
-			return S_IFREG | 0444;
-		return S_IFREG | 0644;
-	case NODE_SIZE:
-	case NODE_ADVISE:
-	case NODE_LOCK:
-		return S_IFREG | 0644;
-	case NODE_FLUSH:
-	case NODE_MOVE:
-		return S_IFREG | 0200;
-	case NODE_INFO:
-	case NODE_RESIDENT:
-		return S_IFREG | 0444;
-	case NODE_INVALID:
-	default:
-		return 0;
-	}
 }
 
 static gboolean
@@ -143,35 +109,4 @@ check_access (fuse_req_t req, Daemon *d, mode_t mode, int want)
 	else
 		bits = mode & 7;
 	return ((mode_t) want & bits) == (mode_t) want ? 0 : -EACCES;
-}
-
-void
-fill_attr (Daemon *d, NodeKind kind, Mapping *mapping, struct stat *st)
-{
-	guint64 id = mapping != NULL ? mapping->id : 0;
-	struct timespec when = mapping != NULL ? mapping->birth : d->birth;
-
-	memset (st, 0, sizeof *st);
-	st->st_ino = node_ino (id, kind);
-	st->st_mode = node_mode (kind, mapping);
-	st->st_nlink = S_ISDIR (st->st_mode) ? 2 : 1;
-	st->st_uid = d->uid;
-	st->st_gid = d->gid;
-	st->st_blksize = (blksize_t) mmapfs_region_page_size ();
-	st->st_atim = when;
-	st->st_mtim = when;
-	st->st_ctim = when;
-
-	if (kind == NODE_ROOT) {
-		g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
-
-		/* Each mapping directory's ".." links to the root. */
-		st->st_nlink = 2 + g_hash_table_size (d->by_id);
-	} else if (kind == NODE_DATA) {
-		gssize len = mmapfs_region_len (mapping->region, NULL);
-
-		st->st_size = len > 0 ? len : 0;
-		st->st_blocks = (st->st_size + 511) / 512;
-		st->st_blksize = DATA_BLKSIZE;
-	}
 }

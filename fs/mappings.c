@@ -7,6 +7,7 @@
  * stale inode of an unmapped mapping can never name a newer one.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "daemon-private.h"
 
@@ -155,6 +156,38 @@ tree_unmap (Daemon *d, const char *name, GError **error)
 		/* Drops the table's reference; ours goes when this returns. */
 		g_hash_table_remove (d->by_id, &mapping->id);
 	}
+	return 0;
+}
+
+/*
+ * Renames the mapping @name to @newname, which must be free: a rename
+ * never replaces. The caller holds ops_lock. Returns 0 or -errno with
+ * @error set.
+ */
+int
+tree_rename (Daemon *d, const char *name, const char *newname, GError **error)
+{
+	g_autoptr (Mapping) mapping = tree_lookup_name (d, name);
+	g_autoptr (GRWLockWriterLocker) locker G_GNUC_UNUSED = NULL;
+
+	if (mapping == NULL) {
+		g_set_error (error, MMAPFS_ERROR, ENOENT, "there is no mapping named %s", name);
+		return -ENOENT;
+	}
+	if (!mmapfs_name_validate (newname, strlen (newname), error))
+		return -(*error)->code;
+
+	locker = g_rw_lock_writer_locker_new (&d->lock);
+	if (g_hash_table_contains (d->by_name, newname)) {
+		g_set_error (error, MMAPFS_ERROR, EEXIST,
+			     "a mapping named %s already exists; nothing is replaced by a rename",
+			     newname);
+		return -EEXIST;
+	}
+	g_hash_table_remove (d->by_name, mapping->name);
+	g_free (mapping->name);
+	mapping->name = g_strdup (newname);
+	g_hash_table_insert (d->by_name, mapping->name, mapping);
 	return 0;
 }
 
