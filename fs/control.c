@@ -196,13 +196,15 @@ fail_write (Daemon *d, Handle *handle, GError *error)
 	return daemon_fail (d, NULL, ".control", error);
 }
 
-int
-control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
+/* `.control` is a stream of lines: the offset of a write does not matter. */
+static gssize
+control_write (Daemon *d, Handle *handle, const char *buf, size_t size, off_t off)
 {
 	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
 	g_autoptr (GError) error = NULL;
 	gsize used;
 
+	(void) off;
 	if (handle->pending == NULL)
 		handle->pending = g_string_new (NULL);
 	g_string_append_len (handle->pending, buf, (gssize) size);
@@ -219,11 +221,11 @@ control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
 		return fail_write (d, handle, error);
 	}
 	set_outcome (handle, NULL);
-	return 0;
+	return (gssize) size;
 }
 
 /* close(2): applies the unterminated last line, if any. Returns 0 or -errno. */
-int
+static int
 control_flush (Daemon *d, Handle *handle)
 {
 	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
@@ -238,7 +240,14 @@ control_flush (Daemon *d, Handle *handle)
 	return 0;
 }
 
-void
+static int
+control_text (Daemon *d, Handle *handle, GString *out)
+{
+	(void) handle;
+	return control_list (d, out);
+}
+
+static void
 control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
 	g_autofree char *slice = NULL;
@@ -247,7 +256,7 @@ control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 	g_mutex_lock (&handle->lock);
 	if (!handle->has_outcome) {
 		g_mutex_unlock (&handle->lock);
-		reply_text (req, d, handle, size, off);
+		reply_text (req, d, handle, size, off, control_text);
 		return;
 	}
 	/*
@@ -261,3 +270,19 @@ control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 	g_mutex_unlock (&handle->lock);
 	fuse_reply_buf (req, slice, n);
 }
+
+static void
+control_release (Handle *handle)
+{
+	if (handle->pending != NULL)
+		g_string_free (handle->pending, TRUE);
+	g_free (handle->outcome);
+}
+
+const NodeOps control_ops = {
+	.mode = S_IFREG | 0600,
+	.read = control_read,
+	.write = control_write,
+	.flush = control_flush,
+	.release = control_release,
+};

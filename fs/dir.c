@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The directory operations of the tree: lookup, getattr, setattr, access,
- * mkdir, rmdir, rename, opendir, readdir, releasedir and statfs.
+ * The operations on names and attributes: lookup, getattr, setattr,
+ * access, opendir, readdir and statfs, which reach each node through the
+ * NodeOps of its kind; and mkdir, rmdir and rename, which change the set
+ * of mappings in the root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,58 +32,56 @@ void
 op_lookup (fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	Daemon *d = fuse_req_userdata (req);
-	guint64 id;
-	NodeKind kind = node_kind (parent, &id);
+	g_autoptr (Mapping) dir = NULL;
+	g_autoptr (Mapping) mapping = NULL;
+	NodeKind kind;
+	NodeKind child;
+	int r = node_resolve (d, parent, NULL, &kind, &dir);
+	const NodeOps *ops = node_ops (kind);
 
-	if (kind == NODE_ROOT) {
-		g_autoptr (Mapping) mapping = NULL;
-
-		if (strcmp (name, ".control") == 0)
-			return reply_entry (req, d, NODE_CONTROL, NULL);
-		mapping = tree_lookup_name (d, name);
-		if (mapping != NULL)
-			return reply_entry (req, d, NODE_DIR, mapping);
-	} else if (kind == NODE_DIR) {
-		g_autoptr (Mapping) mapping = tree_lookup_id (d, id);
-
-		for (guint i = 0; mapping != NULL && i < N_MAPPING_NODES; i++) {
-			if (strcmp (name, mapping_nodes[i].name) == 0)
-				return reply_entry (req, d, mapping_nodes[i].kind, mapping);
-		}
-	} else {
-		fuse_reply_err (req, ENOTDIR);
-		return;
-	}
+	if (ops == NULL || ops->lookup == NULL)
+		return (void) fuse_reply_err (req, ENOTDIR);
+	if (r == 0)
+		r = ops->lookup (d, dir, name, &child, &mapping);
+	if (r == 0)
+		return reply_entry (req, d, child, mapping);
 	g_debug ("lookup of %s in inode %" G_GUINT64_FORMAT ": no such node", name,
 		 (guint64) parent);
 	fuse_reply_err (req, ENOENT);
+}
+
+static void
+reply_attr (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping)
+{
+	struct stat st;
+
+	fill_attr (d, kind, mapping, &st);
+	fuse_reply_attr (req, &st, ATTR_TIMEOUT);
 }
 
 void
 op_getattr (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Daemon *d = fuse_req_userdata (req);
+	g_autoptr (Mapping) mapping = NULL;
 	NodeKind kind;
-	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, fi, &kind);
-	struct stat st;
 
-	if (kind == NODE_INVALID || (kind >= NODE_DIR && mapping == NULL)) {
-		fuse_reply_err (req, ENOENT);
-		return;
-	}
-	fill_attr (d, kind, mapping, &st);
-	fuse_reply_attr (req, &st, ATTR_TIMEOUT);
+	if (node_resolve (d, ino, fi, &kind, &mapping) < 0)
+		return (void) fuse_reply_err (req, ENOENT);
+	reply_attr (req, d, kind, mapping);
 }
 
 /*
  * chmod and chown are refused; a change of times is accepted and does
  * nothing (the times are the mapping's birth), so that touch(1) works; a
- * size change is truncate(2), which only `data` and text nodes take.
+ * size change is truncate(2), which only files take: a kind's own
+ * set_size hook (data), else the rule of text nodes.
  */
 static int
 setattr_check (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, struct stat *attr,
 	       int to_set)
 {
+	const NodeOps *ops = node_ops (kind);
 	g_autoptr (GError) error = NULL;
 	g_autofree char *name = NULL;
 	int r;
@@ -97,13 +97,9 @@ setattr_check (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, struc
 
 	if (S_ISDIR (node_mode (kind, mapping)))
 		return -EISDIR;
+	if (ops->set_size != NULL)
+		return ops->set_size (req, d, mapping, (guint64) attr->st_size);
 	r = check_access (req, d, node_mode (kind, mapping), W_OK);
-	if (kind == NODE_DATA) {
-		/* A read mapping refuses everyone, with a sentence of its own. */
-		if (r < 0 && mmapfs_region_get_access (mapping->region) != MMAPFS_ACCESS_READ)
-			return r;
-		return data_truncate (d, mapping, (guint64) attr->st_size);
-	}
 	if (r < 0)
 		return r;
 	/* A text node holds no bytes: truncating it to 0 does nothing, as in sysfs. */
@@ -120,42 +116,29 @@ op_setattr (fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	    struct fuse_file_info *fi)
 {
 	Daemon *d = fuse_req_userdata (req);
+	g_autoptr (Mapping) mapping = NULL;
 	NodeKind kind;
-	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, fi, &kind);
-	struct stat st;
 	int r;
 
-	if (kind == NODE_INVALID || (kind >= NODE_DIR && mapping == NULL)) {
-		fuse_reply_err (req, ENOENT);
-		return;
-	}
+	if (node_resolve (d, ino, fi, &kind, &mapping) < 0)
+		return (void) fuse_reply_err (req, ENOENT);
 	r = setattr_check (req, d, kind, mapping, attr, to_set);
-	if (r < 0) {
-		fuse_reply_err (req, -r);
-		return;
-	}
-	fill_attr (d, kind, mapping, &st);
-	fuse_reply_attr (req, &st, ATTR_TIMEOUT);
+	if (r < 0)
+		return (void) fuse_reply_err (req, -r);
+	reply_attr (req, d, kind, mapping);
 }
 
 void
 op_access (fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	Daemon *d = fuse_req_userdata (req);
-	guint64 id;
-	NodeKind kind = node_kind (ino, &id);
 	g_autoptr (Mapping) mapping = NULL;
+	NodeKind kind;
 
-	if (kind >= NODE_DIR)
-		mapping = tree_lookup_id (d, id);
-	if (kind == NODE_INVALID || (kind >= NODE_DIR && mapping == NULL)) {
-		fuse_reply_err (req, ENOENT);
-		return;
-	}
-	if (mask == F_OK) {
-		fuse_reply_err (req, 0);
-		return;
-	}
+	if (node_resolve (d, ino, NULL, &kind, &mapping) < 0)
+		return (void) fuse_reply_err (req, ENOENT);
+	if (mask == F_OK)
+		return (void) fuse_reply_err (req, 0);
 	fuse_reply_err (req, -check_access (req, d, node_mode (kind, mapping), mask));
 }
 
@@ -279,38 +262,24 @@ void
 op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	Daemon *d = fuse_req_userdata (req);
+	g_autoptr (Mapping) mapping = NULL;
 	NodeKind kind;
-	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, NULL, &kind);
+	int r = node_resolve (d, ino, NULL, &kind, &mapping);
+	const NodeOps *ops = node_ops (kind);
 	GPtrArray *entries;
 	Handle *handle;
 
-	if (kind != NODE_ROOT && kind != NODE_DIR) {
-		fuse_reply_err (req, kind == NODE_INVALID ? ENOENT : ENOTDIR);
-		return;
-	}
-	if (kind == NODE_DIR && mapping == NULL) {
-		fuse_reply_err (req, ENOENT);
-		return;
-	}
+	if (ops == NULL)
+		return (void) fuse_reply_err (req, ENOENT);
+	if (ops->list == NULL)
+		return (void) fuse_reply_err (req, ENOTDIR);
+	if (r < 0)
+		return (void) fuse_reply_err (req, -r);
 
 	entries = dir_entries_new ();
 	dir_entries_add (entries, ".", ino, S_IFDIR);
 	dir_entries_add (entries, "..", INO_ROOT, S_IFDIR);
-	if (kind == NODE_ROOT) {
-		g_autoptr (GPtrArray) list = tree_list (d);
-
-		dir_entries_add (entries, ".control", INO_CONTROL, S_IFREG);
-		for (guint i = 0; i < list->len; i++) {
-			Mapping *m = g_ptr_array_index (list, i);
-			g_autofree char *name = mapping_dup_name (d, m);
-
-			dir_entries_add (entries, name, node_ino (m->id, NODE_DIR), S_IFDIR);
-		}
-	} else {
-		for (guint i = 0; i < N_MAPPING_NODES; i++)
-			dir_entries_add (entries, mapping_nodes[i].name,
-				   node_ino (mapping->id, mapping_nodes[i].kind), S_IFREG);
-	}
+	ops->list (d, mapping, entries);
 
 	handle = handle_new (kind, mapping);
 	handle->entries = entries;
@@ -340,14 +309,6 @@ op_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_
 	}
 	g_mutex_unlock (&handle->lock);
 	fuse_reply_buf (req, buf, used);
-}
-
-void
-op_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void) ino;
-	handle_free (handle_get (fi));
-	fuse_reply_err (req, 0);
 }
 
 void

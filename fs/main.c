@@ -203,15 +203,6 @@ op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newna
 	refuse_node (req, "creating the link", newname);
 }
 
-static void
-op_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
-{
-	(void) ino;
-	(void) datasync;
-	(void) fi;
-	fuse_reply_err (req, 0);
-}
-
 static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -234,8 +225,8 @@ static const struct fuse_lowlevel_ops ops = {
 	.fsync = op_fsync,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
+	.releasedir = op_release,
+	.fsyncdir = op_fsync,
 	.statfs = op_statfs,
 };
 

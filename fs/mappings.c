@@ -103,6 +103,15 @@ tree_list (Daemon *d)
 	return list;
 }
 
+/* How many mappings there are. */
+guint
+tree_count (Daemon *d)
+{
+	g_autoptr (GRWLockReaderLocker) locker G_GNUC_UNUSED = g_rw_lock_reader_locker_new (&d->lock);
+
+	return g_hash_table_size (d->by_id);
+}
+
 /*
  * Adds a mapping named @name for @region (taking a reference of its own).
  * The caller holds ops_lock. Returns 0 or -EEXIST with @error set.

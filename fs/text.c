@@ -7,13 +7,14 @@
 #include "daemon-private.h"
 
 /*
- * Serves a text node: fresh text at offset 0, the same text after it.
+ * Serves a text node: fresh text from @text at offset 0, the same text
+ * after it.
  * The slice is copied out under the handle's lock and sent after it is
  * released: once the reply is out, the client may close the file and a
  * release on another thread may free the handle.
  */
 void
-reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
+reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off, TextFunc text)
 {
 	g_autofree char *slice = NULL;
 	gsize n = 0;
@@ -21,15 +22,15 @@ reply_text (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 
 	g_mutex_lock (&handle->lock);
 	if (off == 0 || handle->text == NULL) {
-		GString *text = g_string_new (NULL);
+		GString *fresh = g_string_new (NULL);
 
-		r = node_text (d, handle->kind, handle->mapping, text);
+		r = text (d, handle, fresh);
 		if (r < 0) {
-			g_string_free (text, TRUE);
+			g_string_free (fresh, TRUE);
 		} else {
 			if (handle->text != NULL)
 				g_string_free (handle->text, TRUE);
-			handle->text = text;
+			handle->text = fresh;
 		}
 	}
 	if (r == 0 && (gsize) off < handle->text->len) {
