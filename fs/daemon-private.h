@@ -268,6 +268,7 @@ int node_resolve (Daemon *d, fuse_ino_t ino, struct fuse_file_info *fi, NodeKind
 Handle *handle_new (NodeKind kind, Mapping *mapping);
 void handle_free (Handle *handle);
 void handle_free_all (void);
+void handle_reply_open (fuse_req_t req, Handle *handle, struct fuse_file_info *fi);
 void op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
 void op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,

@@ -283,9 +283,7 @@ op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	handle = handle_new (kind, mapping);
 	handle->entries = entries;
-	fi->fh = (uintptr_t) handle;
-	if (fuse_reply_open (req, fi) == -ENOENT)
-		handle_free (handle);
+	handle_reply_open (req, handle, fi);
 }
 
 void

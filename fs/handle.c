@@ -88,6 +88,19 @@ handle_free_all (void)
 	g_hash_table_unref (handles);
 }
 
+/*
+ * Replies to an open or opendir with @handle in fi->fh. An interrupted
+ * open never reaches the client, and no release will come: the handle
+ * goes at once.
+ */
+void
+handle_reply_open (fuse_req_t req, Handle *handle, struct fuse_file_info *fi)
+{
+	fi->fh = (uintptr_t) handle;
+	if (fuse_reply_open (req, fi) == -ENOENT)
+		handle_free (handle);
+}
+
 static int
 open_denied (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, int want)
 {
@@ -157,9 +170,7 @@ op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * the round trip.
 	 */
 	fi->noflush = ops->flush == NULL;
-	fi->fh = (uintptr_t) handle;
-	if (fuse_reply_open (req, fi) == -ENOENT)
-		handle_free (handle);
+	handle_reply_open (req, handle, fi);
 }
 
 void
