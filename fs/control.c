@@ -13,7 +13,10 @@
  * written returns the outcome of its last write, `ok` or
  * `error: ENAME: sentence`; a read on a fresh open lists the mappings.
  *
- * control_apply() is also how the command line creates its mappings.
+ * control_apply() is the one way a command changes the set of mappings:
+ * the command line's --map and --anon use it, and mkdir applies `anon
+ * NAME PAGE` through it. control_apply_lines() is the one line loop, for
+ * `.control` writes and for mapfiles. The node itself is control_ops.
  */
 #include <errno.h>
 #include <string.h>
