@@ -15,7 +15,8 @@
  * The files are layered; each may call only what the sections of the
  * files below it declare, so that no two files call each other:
  *
- *   main.c        options, logging, the FUSE operation table, life cycle
+ *   main.c        logging, the FUSE operation table, life cycle
+ *   options.c     the command line, and the mappings it asks for
  *   dir.c         directory operations: lookup, getattr, setattr, access,
  *                 mkdir, rmdir, rename, opendir, readdir, statfs
  *   handle.c      open files: handles, open, read, write, flush, release
@@ -291,5 +292,33 @@ void op_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void op_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		 struct fuse_file_info *fi);
 void op_statfs (fuse_req_t req, fuse_ino_t ino);
+
+/* options.c: the command line */
+typedef enum {
+	SPEC_MAP,
+	SPEC_ANON,
+	SPEC_MAPFILE,
+} SpecKind;
+
+/* One mapping asked for on the command line, in the order given. */
+typedef struct {
+	SpecKind kind;
+	char *text;
+} Spec;
+
+typedef struct {
+	char *cache;           /* -o cache= */
+	int allow_hwpoison;    /* -o allow_hwpoison */
+	GPtrArray *specs;      /* Spec * */
+	GPtrArray *words;      /* the non-option arguments */
+} Options;
+
+extern const struct fuse_opt option_spec[];
+int option_proc (void *data, const char *arg, int key, struct fuse_args *outargs);
+void spec_free (Spec *spec);
+void print_help (const char *program);
+gboolean take_mountpoint (Options *options, struct fuse_args *args);
+gboolean apply_spec (Daemon *d, const Spec *spec, GError **error);
+gboolean parse_cache (const char *text, CacheMode *out_mode);
 
 G_END_DECLS
