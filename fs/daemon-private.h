@@ -21,12 +21,13 @@
  *                 mkdir, rmdir, rename, opendir, readdir, statfs
  *   handle.c      open files: handles, open, read, write, flush, release
  *   kinds.c       the table of node kinds (node_ops), and what every node
- *                 has whatever its kind: its mode, attributes, lookup
+ *                 has whatever its kind: its mode, its attributes, the
+ *                 kind and mapping its inode names
  *   tree.c        the directory kinds: root, mapping directory
  *   data.c        the data kind
  *   nodes.c       the text nodes' texts and commands
  *   control.c     the `.control` kind, and the commands that change the
- *                 set of mappings (also for main.c and mkdir)
+ *                 set of mappings (also for options.c and mkdir)
  *   text.c        serving text, seq_file style
  *   fail.c        the end of a failed request: log level, last_error
  *   inode.c       inode numbers, fixed node names, permission checks
@@ -193,7 +194,6 @@ const char *node_name (NodeKind kind);
 int check_access (fuse_req_t req, Daemon *d, mode_t mode, int want);
 
 /* fail.c: the end of a failed request */
-GLogLevelFlags fail_level (int errnum);
 int daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error);
 int daemon_fail_at (Daemon *d, Mapping *mapping, const char *node, GError *error,
 		    GLogLevelFlags level);

@@ -23,7 +23,7 @@
  * EMFILE, ...): a message. Tests run with fatal warnings, so nothing a
  * client can ask for may log above that.
  */
-GLogLevelFlags
+static GLogLevelFlags
 fail_level (int errnum)
 {
 	switch (errnum) {
