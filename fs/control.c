@@ -13,7 +13,10 @@
  * written returns the outcome of its last write, `ok` or
  * `error: ENAME: sentence`; a read on a fresh open lists the mappings.
  *
- * control_apply() is also how the command line creates its mappings.
+ * control_apply() is the one way a command changes the set of mappings:
+ * the command line's --map and --anon use it, and mkdir applies `anon
+ * NAME PAGE` through it. control_apply_lines() is the one line loop, for
+ * `.control` writes and for mapfiles. The node itself is control_ops.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,7 +36,7 @@ check_name_free (Daemon *d, const char *name, GError **error)
 
 /* Creates the region of a map or anon command and adds it; ops_lock is held. */
 static gboolean
-add_mapping (Daemon *d, const MmapfsCommand *cmd, GError **error)
+add_mapping (Daemon *d, const MmapfsCommand *cmd, Mapping **out_mapping, GError **error)
 {
 	g_autoptr (MmapfsRegion) region = NULL;
 
@@ -44,15 +47,18 @@ add_mapping (Daemon *d, const MmapfsCommand *cmd, GError **error)
 						      cmd->length, error);
 	else
 		region = mmapfs_region_new_anonymous (cmd->length, error);
-	return region != NULL && tree_add (d, cmd->name, region, NULL, error) == 0;
+	return region != NULL && tree_add (d, cmd->name, region, out_mapping, error) == 0;
 }
 
 /*
- * Applies one parsed command. Returns FALSE with @error (an MMAPFS_ERROR
- * whose code is the errno) when it fails, having changed nothing.
+ * Applies one parsed command: the one way mappings are made and unmapped
+ * by command, from `.control`, the command line and mkdir. A map or anon
+ * command gives its new mapping in @out_mapping (nullable). Returns FALSE
+ * with @error (an MMAPFS_ERROR whose code is the errno) when it fails,
+ * having changed nothing.
  */
 gboolean
-control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error)
+control_apply (Daemon *d, const MmapfsCommand *cmd, Mapping **out_mapping, GError **error)
 {
 	g_autofree char *line = NULL;
 	gboolean ok;
@@ -64,7 +70,7 @@ control_apply (Daemon *d, const MmapfsCommand *cmd, GError **error)
 	if (cmd->kind == MMAPFS_COMMAND_UNMAP)
 		ok = tree_unmap (d, cmd->name, error) == 0;
 	else
-		ok = add_mapping (d, cmd, error);
+		ok = add_mapping (d, cmd, out_mapping, error);
 	g_mutex_unlock (&d->ops_lock);
 	if (!ok)
 		return FALSE;
@@ -135,8 +141,43 @@ apply_line (Daemon *d, const char *line, gsize len, GError **error)
 	MmapfsCommand cmd = { 0 };
 	gboolean ok;
 
-	ok = mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, error);
+	ok = mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, NULL, error);
 	mmapfs_command_clear (&cmd);
+	return ok;
+}
+
+/*
+ * The line loop of `.control` writes and of mapfiles: applies the lines
+ * of @buf (@len bytes) in order, each up to its newline, and with @to_end
+ * the text after the last newline too. Stops at the first line that
+ * fails. *@out_used (nullable) is set to the bytes of the lines applied,
+ * newlines included; *@out_line (nullable) to the number of the last line
+ * tried, so the failing one's on failure. Returns FALSE with @error set
+ * when a line failed; the lines before it stay applied.
+ */
+gboolean
+control_apply_lines (Daemon *d, const char *buf, gsize len, gboolean to_end, gsize *out_used,
+		     guint *out_line, GError **error)
+{
+	gsize start = 0;
+	guint line = 0;
+	gboolean ok = TRUE;
+
+	while (ok && start < len) {
+		const char *nl = memchr (buf + start, '\n', len - start);
+		gsize n = nl != NULL ? (gsize) (nl - (buf + start)) : len - start;
+
+		if (nl == NULL && !to_end)
+			break;
+		line++;
+		ok = apply_line (d, buf + start, n, error);
+		if (ok)
+			start += nl != NULL ? n + 1 : n;
+	}
+	if (out_used != NULL)
+		*out_used = start;
+	if (out_line != NULL)
+		*out_line = line;
 	return ok;
 }
 
@@ -149,26 +190,23 @@ fail_write (Daemon *d, Handle *handle, GError *error)
 	return daemon_fail (d, NULL, ".control", error);
 }
 
-int
-control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
+/* `.control` is a stream of lines: the offset of a write does not matter. */
+static gssize
+control_write (Daemon *d, Handle *handle, const char *buf, size_t size, off_t off)
 {
 	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
 	g_autoptr (GError) error = NULL;
-	gsize start = 0;
-	const char *nl;
+	gsize used;
 
+	(void) off;
 	if (handle->pending == NULL)
 		handle->pending = g_string_new (NULL);
 	g_string_append_len (handle->pending, buf, (gssize) size);
 
-	while ((nl = memchr (handle->pending->str + start, '\n', handle->pending->len - start))) {
-		gsize len = (gsize) (nl - (handle->pending->str + start));
-
-		if (!apply_line (d, handle->pending->str + start, len, &error))
-			return fail_write (d, handle, error);
-		start += len + 1;
-	}
-	g_string_erase (handle->pending, 0, (gssize) start);
+	if (!control_apply_lines (d, handle->pending->str, handle->pending->len, FALSE, &used, NULL,
+				  &error))
+		return fail_write (d, handle, error);
+	g_string_erase (handle->pending, 0, (gssize) used);
 
 	/* Bound what a client can make the daemon hold while waiting for a newline. */
 	if (handle->pending->len > MMAPFS_LINE_MAX) {
@@ -177,11 +215,11 @@ control_write (Daemon *d, Handle *handle, const char *buf, size_t size)
 		return fail_write (d, handle, error);
 	}
 	set_outcome (handle, NULL);
-	return 0;
+	return (gssize) size;
 }
 
 /* close(2): applies the unterminated last line, if any. Returns 0 or -errno. */
-int
+static int
 control_flush (Daemon *d, Handle *handle)
 {
 	g_autoptr (GMutexLocker) locker G_GNUC_UNUSED = g_mutex_locker_new (&handle->lock);
@@ -196,8 +234,15 @@ control_flush (Daemon *d, Handle *handle)
 	return 0;
 }
 
-void
-control_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
+static int
+control_text (Daemon *d, Handle *handle, GString *out)
+{
+	(void) handle;
+	return control_list (d, out);
+}
+
+static void
+control_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
 	g_autofree char *slice = NULL;
 	gsize n;
@@ -205,7 +250,7 @@ control_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
 	g_mutex_lock (&handle->lock);
 	if (!handle->has_outcome) {
 		g_mutex_unlock (&handle->lock);
-		reply_text (req, handle, size, off);
+		reply_text (req, d, handle, size, off, control_text);
 		return;
 	}
 	/*
@@ -219,3 +264,19 @@ control_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
 	g_mutex_unlock (&handle->lock);
 	fuse_reply_buf (req, slice, n);
 }
+
+static void
+control_release (Handle *handle)
+{
+	if (handle->pending != NULL)
+		g_string_free (handle->pending, TRUE);
+	g_free (handle->outcome);
+}
+
+const NodeOps control_ops = {
+	.mode = S_IFREG | 0600,
+	.read = control_read,
+	.write = control_write,
+	.flush = control_flush,
+	.release = control_release,
+};

@@ -13,11 +13,50 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "daemon-private.h"
 
-void
-data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
+/* The preferred I/O size of `data`: one FUSE request's worth (max_write),
+ * so that cp and cat move a mapping in few round trips. */
+#define DATA_BLKSIZE (1024 * 1024)
+
+/* Node modes reflect the access: data of a read mapping is 0444 (§2.2). */
+static mode_t
+data_mode (Mapping *mapping)
+{
+	if (mapping != NULL && mmapfs_region_get_access (mapping->region) == MMAPFS_ACCESS_READ)
+		return S_IFREG | 0444;
+	return S_IFREG | 0644;
+}
+
+static void
+data_getattr (Daemon *d, Mapping *mapping, struct stat *st)
+{
+	gssize len = mmapfs_region_len (mapping->region, NULL);
+
+	(void) d;
+	st->st_size = len > 0 ? len : 0;
+	st->st_blocks = (st->st_size + 511) / 512;
+	st->st_blksize = DATA_BLKSIZE;
+}
+
+/* A read mapping's data refuses writers, root included, in words of its own. */
+static gboolean
+data_open_refused (Daemon *d, Mapping *mapping, int want, GError **error)
+{
+	g_autofree char *name = NULL;
+
+	if (!(want & W_OK) || mmapfs_region_get_access (mapping->region) != MMAPFS_ACCESS_READ)
+		return FALSE;
+	name = mapping_dup_name (d, mapping);
+	g_set_error (error, MMAPFS_ERROR, EACCES,
+		     "%s is a read-only mapping: its data cannot be opened for writing", name);
+	return TRUE;
+}
+
+static void
+data_open (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 {
 	/*
 	 * A write-only descriptor cannot be mmapped nor read, so the kernel's
@@ -49,6 +88,18 @@ data_set_open_flags (Daemon *d, Handle *handle, struct fuse_file_info *fi)
 	}
 }
 
+/*
+ * A read or write of the bytes failed. EIO there means a truncation of
+ * the backing file took them (DESIGN §3): another process's doing, which
+ * the contract answers, not a failure of the storage; it is logged as a
+ * refused request, like every other errno a read or write can get.
+ */
+static int
+fail_bytes (Daemon *d, Mapping *mapping, GError *error)
+{
+	return daemon_fail_at (d, mapping, "data", error, G_LOG_LEVEL_MESSAGE);
+}
+
 /* Replies to a READ straight from the mapping: the reply is written to /dev/fuse from there. */
 static void
 reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
@@ -61,14 +112,14 @@ reply_from_mapping (const guint8 *bytes, gsize count, gpointer user_data)
  * of the backing file took make the whole READ EIO, never a short reply,
  * which FUSE would take for the end of the file.
  */
-void
-data_read (fuse_req_t req, Handle *handle, size_t size, off_t off)
+static void
+data_read (fuse_req_t req, Daemon *d, Handle *handle, size_t size, off_t off)
 {
 	g_autoptr (GError) error = NULL;
 
 	if (mmapfs_region_read_at (handle->mapping->region, (guint64) off, size, reply_from_mapping,
 				   req, &error) < 0)
-		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
+		fuse_reply_err (req, -fail_bytes (d, handle->mapping, error));
 }
 
 /*
@@ -96,17 +147,17 @@ drop_raced_pages (Daemon *d, Mapping *mapping, off_t off, gsize n)
 	inval_inode (d, node_ino (mapping->id, NODE_DATA), off, (off_t) n, FALSE);
 }
 
-void
-data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t off)
+/* Returns the bytes written, or -errno. */
+static gssize
+data_write (Daemon *d, Handle *handle, const char *buf, size_t size, off_t off)
 {
-	Daemon *d = daemon_get (req);
 	Mapping *mapping = handle->mapping;
 	g_autoptr (GError) error = NULL;
 	gssize n = mmapfs_region_pwrite (mapping->region, buf, size, (guint64) off, &error);
 	gint64 opened;
 
 	if (n < 0)
-		return (void) fuse_reply_err (req, -daemon_fail (d, mapping, "data", error));
+		return fail_bytes (d, mapping, error);
 
 	/*
 	 * Only an open after the writer's own can have raced with its write
@@ -117,20 +168,19 @@ data_write (fuse_req_t req, Handle *handle, const char *buf, size_t size, off_t 
 	if (d->cache == CACHE_AUTO && n > 0 && opened > handle->opened &&
 	    g_get_monotonic_time () - opened < OPEN_RACE_WINDOW)
 		drop_raced_pages (d, mapping, off, (gsize) n);
-	fuse_reply_write (req, (size_t) n);
+	return n;
 }
 
 /* fsync(2) and fdatasync(2) are msync(MS_SYNC) of the whole mapping. */
-void
-data_fsync (fuse_req_t req, Handle *handle)
+static int
+data_fsync (Daemon *d, Handle *handle)
 {
 	g_autoptr (GError) error = NULL;
 
 	if (!mmapfs_region_flush (handle->mapping->region, 0, MMAPFS_UNSET, MMAPFS_FLUSH_SYNC,
 				  &error))
-		fuse_reply_err (req, -daemon_fail (daemon_get (req), handle->mapping, "data", error));
-	else
-		fuse_reply_err (req, 0);
+		return daemon_fail (d, handle->mapping, "data", error);
+	return 0;
 }
 
 /*
@@ -139,7 +189,7 @@ data_fsync (fuse_req_t req, Handle *handle)
  * user's back (`dd seek=N` without conv=notrunc), so it is refused and the
  * size node named instead. Returns 0 or -errno.
  */
-int
+static int
 data_truncate (Daemon *d, Mapping *mapping, guint64 length)
 {
 	g_autoptr (GError) error = NULL;
@@ -162,3 +212,27 @@ data_truncate (Daemon *d, Mapping *mapping, guint64 length)
 		     name, len, length);
 	return daemon_fail (d, mapping, "data", error);
 }
+
+static int
+data_set_size (fuse_req_t req, Daemon *d, Mapping *mapping, guint64 length)
+{
+	int r = check_access (req, d, data_mode (mapping), W_OK);
+
+	/* A read mapping refuses everyone, with a sentence of its own. */
+	if (r < 0 && mmapfs_region_get_access (mapping->region) != MMAPFS_ACCESS_READ)
+		return r;
+	return data_truncate (d, mapping, length);
+}
+
+const NodeOps data_ops = {
+	.mode = S_IFREG | 0644,
+	.in_mapping = TRUE,
+	.get_mode = data_mode,
+	.getattr = data_getattr,
+	.set_size = data_set_size,
+	.open_refused = data_open_refused,
+	.open = data_open,
+	.read = data_read,
+	.write = data_write,
+	.fsync = data_fsync,
+};

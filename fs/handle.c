@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Open files: the per-open handle kept in fi->fh, the permission check at
- * open, and the dispatch of open, read, write, flush, fsync and release to
- * the file that serves each kind of node (data.c, nodes.c, control.c).
+ * open, and the dispatch of open, read, write, flush, fsync and release
+ * through the NodeOps of the handle's kind.
  *
  * A handle holds a reference on its mapping, so that a file opened before
  * the mapping was unmapped keeps working until it is closed, as an
- * unlinked file does. Text nodes are served with direct I/O: each read at
- * offset 0 produces the text afresh and keeps it in the handle, and reads
- * at later offsets of the same open continue that text, as seq_file does.
+ * unlinked file does. Kinds without an open hook (the text nodes and
+ * `.control`) are served with direct I/O, so each read reaches the daemon.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +31,7 @@ handle_new (NodeKind kind, Mapping *mapping)
 	Handle *handle = g_new0 (Handle, 1);
 
 	handle->kind = kind;
+	handle->ops = node_ops (kind);
 	handle->mapping = mapping != NULL ? mapping_ref (mapping) : NULL;
 	g_mutex_init (&handle->lock);
 
@@ -46,13 +46,12 @@ handle_new (NodeKind kind, Mapping *mapping)
 static void
 handle_destroy (Handle *handle)
 {
+	if (handle->ops != NULL && handle->ops->release != NULL)
+		handle->ops->release (handle);
 	if (handle->text != NULL)
 		g_string_free (handle->text, TRUE);
-	if (handle->pending != NULL)
-		g_string_free (handle->pending, TRUE);
 	g_clear_pointer (&handle->entries, g_ptr_array_unref);
 	g_clear_pointer (&handle->mapping, mapping_unref);
-	g_free (handle->outcome);
 	g_mutex_clear (&handle->lock);
 	g_free (handle);
 }
@@ -89,49 +88,31 @@ handle_free_all (void)
 	g_hash_table_unref (handles);
 }
 
-Handle *
-handle_get (struct fuse_file_info *fi)
-{
-	return (Handle *) (uintptr_t) fi->fh;
-}
-
 /*
- * Finds the mapping of a mapping node: through the open file when the
- * kernel names one (fstat and ftruncate of a file whose mapping was
- * unmapped must still work), else through the table. Returns a reference,
- * or NULL for root, `.control`, and nodes of unmapped mappings.
+ * Replies to an open or opendir with @handle in fi->fh. An interrupted
+ * open never reaches the client, and no release will come: the handle
+ * goes at once.
  */
-Mapping *
-handle_or_lookup (Daemon *d, fuse_ino_t ino, struct fuse_file_info *fi, NodeKind *out_kind)
+void
+handle_reply_open (fuse_req_t req, Handle *handle, struct fuse_file_info *fi)
 {
-	guint64 id;
-	NodeKind kind = node_kind (ino, &id);
-
-	*out_kind = kind;
-	if (kind < NODE_DIR)
-		return NULL;
-	if (fi != NULL && fi->fh != 0) {
-		Handle *handle = handle_get (fi);
-
-		if (handle->mapping != NULL && handle->mapping->id == id)
-			return mapping_ref (handle->mapping);
-	}
-	return tree_lookup_id (d, id);
+	fi->fh = (uintptr_t) handle;
+	if (fuse_reply_open (req, fi) == -ENOENT)
+		handle_free (handle);
 }
 
 static int
 open_denied (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, int want)
 {
+	const NodeOps *ops = node_ops (kind);
 	g_autoptr (GError) error = NULL;
 	g_autofree char *name = mapping != NULL ? mapping_dup_name (d, mapping) : NULL;
 	mode_t mode = node_mode (kind, mapping);
 
-	if (kind == NODE_DATA && (want & W_OK) &&
-	    mmapfs_region_get_access (mapping->region) == MMAPFS_ACCESS_READ)
-		g_set_error (&error, MMAPFS_ERROR, EACCES,
-			     "%s is a read-only mapping: its data cannot be opened for writing",
-			     name);
-	else if (((want & R_OK) && !(mode & 0444)) || ((want & W_OK) && !(mode & 0222)))
+	/* A kind may have words of its own for a refusal. */
+	if (ops->open_refused != NULL && ops->open_refused (d, mapping, want, &error))
+		return daemon_fail (d, mapping, node_name (kind), error);
+	if (((want & R_OK) && !(mode & 0444)) || ((want & W_OK) && !(mode & 0222)))
 		g_set_error (&error, MMAPFS_ERROR, EACCES, "%s%s%s is %s-only", name ? name : "",
 			     name ? "/" : "", node_name (kind),
 			     (mode & 0444) ? "read" : "write");
@@ -147,15 +128,17 @@ open_denied (fuse_req_t req, Daemon *d, NodeKind kind, Mapping *mapping, int wan
 void
 op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
+	g_autoptr (Mapping) mapping = NULL;
+	const NodeOps *ops;
 	NodeKind kind;
-	g_autoptr (Mapping) mapping = handle_or_lookup (d, ino, NULL, &kind);
 	Handle *handle;
 	int want;
 
-	if (kind == NODE_INVALID || (kind >= NODE_DIR && mapping == NULL))
+	if (node_resolve (d, ino, NULL, &kind, &mapping) < 0)
 		return (void) fuse_reply_err (req, ENOENT);
-	if (kind == NODE_ROOT || kind == NODE_DIR)
+	ops = node_ops (kind);
+	if (ops->list != NULL)
 		return (void) fuse_reply_err (req, EISDIR);
 
 	switch (fi->flags & O_ACCMODE) {
@@ -177,62 +160,23 @@ op_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * kernel sends no truncate, and `echo hi > data` overwrites in place.
 	 */
 	handle = handle_new (kind, mapping);
-	if (kind == NODE_DATA)
-		data_set_open_flags (d, handle, fi);
+	if (ops->open != NULL)
+		ops->open (d, handle, fi);
 	else
 		fi->direct_io = 1;
 	/*
-	 * Only `.control` has work to do at close(2) (its unterminated last
-	 * line); every other node spares the kernel a FLUSH round trip.
+	 * Only a kind with work to do at close(2) (`.control`: its
+	 * unterminated last line) takes FLUSH; the others spare the kernel
+	 * the round trip.
 	 */
-	fi->noflush = kind != NODE_CONTROL;
-	fi->fh = (uintptr_t) handle;
-	if (fuse_reply_open (req, fi) == -ENOENT)
-		handle_free (handle);
-}
-
-/*
- * Serves a text node: fresh text at offset 0, the same text after it.
- * The slice is copied out under the handle's lock and sent after it is
- * released: once the reply is out, the client may close the file and a
- * release on another thread may free the handle.
- */
-void
-reply_text (fuse_req_t req, Handle *handle, size_t size, off_t off)
-{
-	Daemon *d = daemon_get (req);
-	g_autofree char *slice = NULL;
-	gsize n = 0;
-	int r = 0;
-
-	g_mutex_lock (&handle->lock);
-	if (off == 0 || handle->text == NULL) {
-		GString *text = g_string_new (NULL);
-
-		r = node_text (d, handle->kind, handle->mapping, text);
-		if (r < 0) {
-			g_string_free (text, TRUE);
-		} else {
-			if (handle->text != NULL)
-				g_string_free (handle->text, TRUE);
-			handle->text = text;
-		}
-	}
-	if (r == 0 && (gsize) off < handle->text->len) {
-		n = MIN (size, handle->text->len - (gsize) off);
-		slice = g_memdup2 (handle->text->str + off, n);
-	}
-	g_mutex_unlock (&handle->lock);
-
-	if (r < 0)
-		fuse_reply_err (req, -r);
-	else
-		fuse_reply_buf (req, slice, n);
+	fi->noflush = ops->flush == NULL;
+	handle_reply_open (req, handle, fi);
 }
 
 void
 op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
+	Daemon *d = fuse_req_userdata (req);
 	Handle *handle = handle_get (fi);
 	/*
 	 * Held until the handler returns: a data read replies from inside the
@@ -243,62 +187,29 @@ op_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fil
 		handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
 
 	(void) ino;
-	switch (handle->kind) {
-	case NODE_DATA:
-		data_read (req, handle, size, off);
-		break;
-	case NODE_CONTROL:
-		control_read (req, handle, size, off);
-		break;
-	case NODE_SIZE:
-	case NODE_ADVISE:
-	case NODE_LOCK:
-	case NODE_INFO:
-	case NODE_RESIDENT:
-		reply_text (req, handle, size, off);
-		break;
-	default:
-		/* flush and move are write-only: open refuses them for reading. */
-		fuse_reply_err (req, EBADF);
-		break;
-	}
+	/* Write-only nodes have no read: open refuses them for reading. */
+	if (handle->ops->read == NULL)
+		return (void) fuse_reply_err (req, EBADF);
+	handle->ops->read (req, d, handle, size, off);
 }
 
 void
 op_write (fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 	  struct fuse_file_info *fi)
 {
-	Daemon *d = daemon_get (req);
+	Daemon *d = fuse_req_userdata (req);
 	Handle *handle = handle_get (fi);
 	g_autoptr (Mapping) hold G_GNUC_UNUSED =
 		handle->mapping != NULL ? mapping_ref (handle->mapping) : NULL;
-	int r;
+	gssize r = -EBADF;
 
 	(void) ino;
-	switch (handle->kind) {
-	case NODE_DATA:
-		data_write (req, handle, buf, size, off);
-		return;
-	case NODE_CONTROL:
-		/* `.control` is a stream of lines: the offset does not matter. */
-		r = control_write (d, handle, buf, size);
-		break;
-	case NODE_SIZE:
-	case NODE_ADVISE:
-	case NODE_FLUSH:
-	case NODE_MOVE:
-	case NODE_LOCK:
-		/* Each write(2) on a text node is one whole command. */
-		r = node_write (d, handle->kind, handle->mapping, buf, size);
-		break;
-	default:
-		r = -EBADF;
-		break;
-	}
+	if (handle->ops->write != NULL)
+		r = handle->ops->write (d, handle, buf, size, off);
 	if (r < 0)
-		fuse_reply_err (req, -r);
+		fuse_reply_err (req, (int) -r);
 	else
-		fuse_reply_write (req, size);
+		fuse_reply_write (req, (size_t) r);
 }
 
 /* close(2): `.control` applies its unterminated last line here. */
@@ -308,12 +219,13 @@ op_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	Handle *handle = handle_get (fi);
 
 	(void) ino;
-	if (handle->kind == NODE_CONTROL)
-		fuse_reply_err (req, -control_flush (daemon_get (req), handle));
+	if (handle->ops->flush != NULL)
+		fuse_reply_err (req, -handle->ops->flush (fuse_req_userdata (req), handle));
 	else
 		fuse_reply_err (req, 0);
 }
 
+/* Also releasedir: a directory's handle is freed the same way. */
 void
 op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -322,6 +234,7 @@ op_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err (req, 0);
 }
 
+/* Also fsyncdir: directories, like text nodes, have nothing to sync. */
 void
 op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
@@ -329,8 +242,8 @@ op_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *f
 
 	(void) ino;
 	(void) datasync;
-	if (handle->kind == NODE_DATA)
-		data_fsync (req, handle);
+	if (handle->ops->fsync != NULL)
+		fuse_reply_err (req, -handle->ops->fsync (fuse_req_userdata (req), handle));
 	else
 		fuse_reply_err (req, 0);
 }

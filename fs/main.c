@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The mmapfs daemon: options, logging, the FUSE operation table and the
- * life cycle (DESIGN §5).
+ * The mmapfs daemon: logging, the FUSE operation table and the life
+ * cycle (DESIGN §5).
  *
- * Options are parsed in two passes: first ours (scalar -o keys through an
- * offsetof table; the repeatable map=, anon=, mapfile=, --map and --anon
- * through the callback, in order, into one list; fstab-only keywords
- * dropped), then libfuse's own with fuse_parse_cmdline(), so that
- * `--map X` is never mistaken for the mount point. Every mapping of the
+ * Options are parsed in two passes: first ours (options.c), then
+ * libfuse's own with fuse_parse_cmdline(), so that `--map X` is never
+ * mistaken for the mount point. Every mapping of the
  * command line is created before anything is mounted: if one fails, the
  * daemon prints its sentence and exits 1 with nothing mounted.
  *
@@ -21,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,34 +130,6 @@ log_from_fuse (enum fuse_log_level level, const char *format, va_list args)
 /* Requests                                                             */
 /* -------------------------------------------------------------------- */
 
-Daemon *
-daemon_get (fuse_req_t req)
-{
-	return fuse_req_userdata (req);
-}
-
-/*
- * A failure a client caused: logs its sentence once, keeps it as the
- * mapping's last_error, and returns the -errno to reply with.
- */
-int
-daemon_fail (Daemon *d, Mapping *mapping, const char *node, GError *error)
-{
-	g_autofree char *name = mapping != NULL ? mapping_dup_name (d, mapping) : NULL;
-
-	if (name != NULL && *node != '\0')
-		g_message ("%s/%s: %s", name, node, error->message);
-	else
-		g_message ("%s: %s", name != NULL ? name : node, error->message);
-	if (mapping != NULL)
-		mmapfs_region_set_last_error (mapping->region, error->message);
-	if (error->domain != MMAPFS_ERROR || error->code <= 0) {
-		g_critical ("error outside MMAPFS_ERROR: %s", error->message);
-		return -EIO;
-	}
-	return -error->code;
-}
-
 /* Readahead of a mount, in KiB: one READ request's worth (max_write). */
 #define READAHEAD_KB 1024
 
@@ -231,15 +200,6 @@ op_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newna
 	refuse_node (req, "creating the link", newname);
 }
 
-static void
-op_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
-{
-	(void) ino;
-	(void) datasync;
-	(void) fi;
-	fuse_reply_err (req, 0);
-}
-
 static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -262,254 +222,10 @@ static const struct fuse_lowlevel_ops ops = {
 	.fsync = op_fsync,
 	.opendir = op_opendir,
 	.readdir = op_readdir,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
+	.releasedir = op_release,
+	.fsyncdir = op_fsync,
 	.statfs = op_statfs,
 };
-
-/* -------------------------------------------------------------------- */
-/* Options                                                              */
-/* -------------------------------------------------------------------- */
-
-typedef enum {
-	SPEC_MAP,
-	SPEC_ANON,
-	SPEC_MAPFILE,
-} SpecKind;
-
-/* One mapping asked for on the command line, in the order given. */
-typedef struct {
-	SpecKind kind;
-	char *text;
-} Spec;
-
-typedef struct {
-	char *cache;           /* -o cache= */
-	int allow_hwpoison;    /* -o allow_hwpoison */
-	GPtrArray *specs;      /* Spec * */
-	GPtrArray *words;      /* the non-option arguments */
-} Options;
-
-enum {
-	KEY_MAP,
-	KEY_ANON,
-	KEY_MAPFILE,
-	KEY_LONG_MAP,
-	KEY_LONG_ANON,
-	KEY_DISCARD,
-};
-
-#define OPTION(t, field, v) { t, offsetof (Options, field), v }
-
-static const struct fuse_opt option_spec[] = {
-	OPTION ("cache=%s", cache, 0),
-	OPTION ("allow_hwpoison", allow_hwpoison, 1),
-	FUSE_OPT_KEY ("map=", KEY_MAP),
-	FUSE_OPT_KEY ("anon=", KEY_ANON),
-	FUSE_OPT_KEY ("mapfile=", KEY_MAPFILE),
-	/* "--map X" and "--map=X" (and "--mapX") */
-	FUSE_OPT_KEY ("--map ", KEY_LONG_MAP),
-	FUSE_OPT_KEY ("--anon ", KEY_LONG_ANON),
-	/* Words mount(8) and fstab pass on that mean nothing to a FUSE session. */
-	FUSE_OPT_KEY ("auto", KEY_DISCARD),
-	FUSE_OPT_KEY ("noauto", KEY_DISCARD),
-	FUSE_OPT_KEY ("nofail", KEY_DISCARD),
-	FUSE_OPT_KEY ("_netdev", KEY_DISCARD),
-	FUSE_OPT_KEY ("user", KEY_DISCARD),
-	FUSE_OPT_KEY ("users", KEY_DISCARD),
-	FUSE_OPT_KEY ("nouser", KEY_DISCARD),
-	FUSE_OPT_KEY ("defaults", KEY_DISCARD),
-	FUSE_OPT_END,
-};
-
-static void
-spec_free (Spec *spec)
-{
-	g_free (spec->text);
-	g_free (spec);
-}
-
-static void
-add_spec (Options *options, SpecKind kind, const char *text)
-{
-	Spec *spec = g_new0 (Spec, 1);
-
-	spec->kind = kind;
-	spec->text = g_strdup (text);
-	g_ptr_array_add (options->specs, spec);
-}
-
-/* Strips "--map" and an optional "=" from a long option. */
-static const char *
-long_option_value (const char *arg, const char *option)
-{
-	const char *value = arg + strlen (option);
-
-	return *value == '=' ? value + 1 : value;
-}
-
-static int
-option_proc (void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	Options *options = data;
-
-	(void) outargs;
-	switch (key) {
-	case KEY_MAP:
-		add_spec (options, SPEC_MAP, arg + strlen ("map="));
-		return 0;
-	case KEY_ANON:
-		add_spec (options, SPEC_ANON, arg + strlen ("anon="));
-		return 0;
-	case KEY_MAPFILE:
-		add_spec (options, SPEC_MAPFILE, arg + strlen ("mapfile="));
-		return 0;
-	case KEY_LONG_MAP:
-		add_spec (options, SPEC_MAP, long_option_value (arg, "--map"));
-		return 0;
-	case KEY_LONG_ANON:
-		add_spec (options, SPEC_ANON, long_option_value (arg, "--anon"));
-		return 0;
-	case KEY_DISCARD:
-		return 0;
-	case FUSE_OPT_KEY_NONOPT:
-		/* Sorted out once all are known: see take_mountpoint(). */
-		g_ptr_array_add (options->words, g_strdup (arg));
-		return 0;
-	case FUSE_OPT_KEY_OPT:
-		/* fstab's x-systemd.*, x-gvfs-* and comment= are for other readers. */
-		if (g_str_has_prefix (arg, "x-") || g_str_has_prefix (arg, "comment="))
-			return 0;
-		return 1;
-	default:
-		return 1;
-	}
-}
-
-static void
-print_help (const char *program)
-{
-	printf ("usage: %s [options] MOUNTPOINT\n\n", program);
-	printf ("Shows memory mappings as directories of small files.\n\n"
-		"mmapfs options:\n"
-		"    --map NAME=PATH[,access=read|write|copy|default][,offset=N][,length=N]\n"
-		"                           map the file PATH as NAME (repeatable)\n"
-		"    --anon NAME=SIZE       map SIZE bytes of anonymous memory as NAME (repeatable)\n"
-		"    -o map=NAME=PATH       map PATH as NAME with access=write (for fstab)\n"
-		"    -o anon=NAME=SIZE      map anonymous memory (for fstab)\n"
-		"    -o mapfile=FILE        apply the .control lines of FILE (map, anon, unmap)\n"
-		"    -o cache=auto|never|always\n"
-		"                           kernel caching of data: close-to-open (default),\n"
-		"                           none (direct I/O), or kept across opens\n"
-		"    -o allow_hwpoison      accept the hwpoison and soft_offline advice\n"
-		"    --version              print the version\n\n");
-	fuse_cmdline_help ();
-	fuse_lowlevel_help ();
-}
-
-/*
- * mount(8) runs `mmapfs SOURCE MOUNTPOINT -o ...`, as for sshfs: with two
- * words, the first is the fstab source, which means nothing to mmapfs
- * ("none" by convention). The mount point goes back to libfuse's parser.
- */
-static gboolean
-take_mountpoint (Options *options, struct fuse_args *args)
-{
-	if (options->words->len == 0)
-		return TRUE;
-	if (options->words->len > 2) {
-		fprintf (stderr, "mmapfs: too many arguments: give [SOURCE] MOUNTPOINT\n");
-		return FALSE;
-	}
-	return fuse_opt_add_arg (args, g_ptr_array_index (options->words,
-							   options->words->len - 1)) == 0;
-}
-
-static char *
-absolute_path (const char *path)
-{
-	g_autofree char *cwd = NULL;
-
-	if (g_path_is_absolute (path))
-		return g_strdup (path);
-	cwd = g_get_current_dir ();
-	return g_build_filename (cwd, path, NULL);
-}
-
-static gboolean
-apply_mapfile (Daemon *d, const char *file, GError **error)
-{
-	g_autofree char *path = absolute_path (file);
-	g_autofree char *contents = NULL;
-	g_autoptr (GError) local = NULL;
-	gsize length;
-	gsize start = 0;
-	guint line_number = 0;
-
-	if (!g_file_get_contents (path, &contents, &length, &local)) {
-		g_set_error (error, MMAPFS_ERROR, ENOENT, "cannot read the mapfile: %s",
-			     local->message);
-		if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES))
-			(*error)->code = EACCES;
-		return FALSE;
-	}
-	while (start < length) {
-		const char *nl = memchr (contents + start, '\n', length - start);
-		gsize len = nl != NULL ? (gsize) (nl - (contents + start)) : length - start;
-		MmapfsCommand cmd = { 0 };
-		gboolean ok;
-
-		line_number++;
-		ok = mmapfs_command_parse (contents + start, len, &cmd, &local) &&
-		     control_apply (d, &cmd, &local);
-		mmapfs_command_clear (&cmd);
-		if (!ok) {
-			g_set_error (error, MMAPFS_ERROR, local->code, "%s:%u: %s", path,
-				     line_number, local->message);
-			return FALSE;
-		}
-		start += len + 1;
-	}
-	return TRUE;
-}
-
-static gboolean
-apply_spec (Daemon *d, const Spec *spec, GError **error)
-{
-	MmapfsCommand cmd = { 0 };
-	gboolean ok;
-
-	if (spec->kind == SPEC_MAPFILE)
-		return apply_mapfile (d, spec->text, error);
-
-	ok = mmapfs_command_parse_option (spec->kind == SPEC_MAP ? MMAPFS_COMMAND_MAP
-								 : MMAPFS_COMMAND_ANON,
-					  spec->text, &cmd, error);
-	if (ok && cmd.path != NULL && !g_path_is_absolute (cmd.path)) {
-		/* Relative to where mmapfs was started: daemonising moves to /. */
-		char *path = absolute_path (cmd.path);
-
-		g_free (cmd.path);
-		cmd.path = path;
-	}
-	ok = ok && control_apply (d, &cmd, error);
-	mmapfs_command_clear (&cmd);
-	return ok;
-}
-
-static gboolean
-parse_cache (const char *text, CacheMode *out_mode)
-{
-	if (text == NULL || strcmp (text, "auto") == 0)
-		*out_mode = CACHE_AUTO;
-	else if (strcmp (text, "never") == 0)
-		*out_mode = CACHE_NEVER;
-	else if (strcmp (text, "always") == 0)
-		*out_mode = CACHE_ALWAYS;
-	else
-		return FALSE;
-	return TRUE;
-}
 
 /* -------------------------------------------------------------------- */
 /* Life cycle                                                           */
