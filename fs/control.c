@@ -138,12 +138,9 @@ set_outcome (Handle *handle, const GError *error)
 static gboolean
 apply_line (Daemon *d, const char *line, gsize len, GError **error)
 {
-	MmapfsCommand cmd = { 0 };
-	gboolean ok;
+	g_auto (MmapfsCommand) cmd = { 0 };
 
-	ok = mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, NULL, error);
-	mmapfs_command_clear (&cmd);
-	return ok;
+	return mmapfs_command_parse (line, len, &cmd, error) && control_apply (d, &cmd, NULL, error);
 }
 
 /*

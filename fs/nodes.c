@@ -16,6 +16,37 @@
 
 #include "daemon-private.h"
 
+/*
+ * The library's name for a mapping's text node, when the node can be read
+ * (@write FALSE) or written (@write TRUE); FALSE for every other kind.
+ */
+static gboolean
+lib_node (NodeKind kind, gboolean write, MmapfsNode *out_node)
+{
+	static const struct {
+		NodeKind kind;
+		MmapfsNode node;
+		gboolean readable;
+		gboolean writable;
+	} table[] = {
+		{ NODE_SIZE, MMAPFS_NODE_SIZE, TRUE, TRUE },
+		{ NODE_ADVISE, MMAPFS_NODE_ADVISE, TRUE, TRUE },
+		{ NODE_FLUSH, MMAPFS_NODE_FLUSH, FALSE, TRUE },
+		{ NODE_MOVE, MMAPFS_NODE_MOVE, FALSE, TRUE },
+		{ NODE_LOCK, MMAPFS_NODE_LOCK, TRUE, TRUE },
+		{ NODE_INFO, MMAPFS_NODE_INFO, TRUE, FALSE },
+		{ NODE_RESIDENT, MMAPFS_NODE_RESIDENT, TRUE, FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (table); i++) {
+		if (table[i].kind == kind && (write ? table[i].writable : table[i].readable)) {
+			*out_node = table[i].node;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
 /* Fills @out with the text of a node. Returns 0 or -errno. */
 int
 node_text (Daemon *d, NodeKind kind, Mapping *mapping, GString *out)
@@ -25,28 +56,10 @@ node_text (Daemon *d, NodeKind kind, Mapping *mapping, GString *out)
 	g_autofree char *text = NULL;
 	MmapfsNode node;
 
-	switch (kind) {
-	case NODE_CONTROL:
-		return control_list (d, out);
-	case NODE_SIZE:
-		node = MMAPFS_NODE_SIZE;
-		break;
-	case NODE_ADVISE:
-		node = MMAPFS_NODE_ADVISE;
-		break;
-	case NODE_LOCK:
-		node = MMAPFS_NODE_LOCK;
-		break;
-	case NODE_INFO:
-		node = MMAPFS_NODE_INFO;
-		name = mapping_dup_name (d, mapping);
-		break;
-	case NODE_RESIDENT:
-		node = MMAPFS_NODE_RESIDENT;
-		break;
-	default:
+	if (!lib_node (kind, FALSE, &node))
 		return -EBADF;
-	}
+	if (node == MMAPFS_NODE_INFO)
+		name = mapping_dup_name (d, mapping);
 	text = mmapfs_node_render (mapping->region, node, name, d->advice_flags, &error);
 	if (text == NULL)
 		return daemon_fail (d, mapping, node_name (kind), error);
@@ -73,25 +86,8 @@ node_write (Daemon *d, NodeKind kind, Mapping *mapping, const char *buf, size_t 
 	MmapfsNodeChange change;
 	MmapfsNode node;
 
-	switch (kind) {
-	case NODE_SIZE:
-		node = MMAPFS_NODE_SIZE;
-		break;
-	case NODE_ADVISE:
-		node = MMAPFS_NODE_ADVISE;
-		break;
-	case NODE_FLUSH:
-		node = MMAPFS_NODE_FLUSH;
-		break;
-	case NODE_MOVE:
-		node = MMAPFS_NODE_MOVE;
-		break;
-	case NODE_LOCK:
-		node = MMAPFS_NODE_LOCK;
-		break;
-	default:
+	if (!lib_node (kind, TRUE, &node))
 		return -EBADF;
-	}
 	if (!mmapfs_node_write (mapping->region, node, buf, size, d->advice_flags, &change, &error))
 		return daemon_fail (d, mapping, node_name (kind), error);
 	/* A length of 0 is "to the end" for the library and the kernel alike. */

@@ -220,7 +220,7 @@ apply_mapfile (Daemon *d, const char *file, GError **error)
 gboolean
 apply_spec (Daemon *d, const Spec *spec, GError **error)
 {
-	MmapfsCommand cmd = { 0 };
+	g_auto (MmapfsCommand) cmd = { 0 };
 	gboolean ok;
 
 	if (spec->kind == SPEC_MAPFILE)
@@ -236,9 +236,7 @@ apply_spec (Daemon *d, const Spec *spec, GError **error)
 		g_free (cmd.path);
 		cmd.path = path;
 	}
-	ok = ok && control_apply (d, &cmd, NULL, error);
-	mmapfs_command_clear (&cmd);
-	return ok;
+	return ok && control_apply (d, &cmd, NULL, error);
 }
 
 gboolean
