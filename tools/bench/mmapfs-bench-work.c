@@ -203,8 +203,8 @@ work_memcpy (Bench *b, double *out_bps, double *out_cpu_ms_gib, GError **error)
 }
 
 /*
- * Runs the Python target: tools/bench-python.py maps the backing file with
- * Python's mmap and times 1 MiB slices over it; it prints
+ * Runs the Python target: tools/bench/bench-python.py maps the backing
+ * file with Python's mmap and times 1 MiB slices over it; it prints
  * "BYTES SECONDS BYTES_PER_SECOND".
  */
 gboolean

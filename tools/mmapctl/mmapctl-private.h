@@ -117,7 +117,7 @@ Info *info_parse (const char *text);
 const char *info_get (const Info *info, const char *key);
 gboolean info_get_u64 (const Info *info, const char *key, guint64 *out_value);
 
-/* JSON output (schema in tools/mmapctl.rst) */
+/* JSON output (schema in tools/mmapctl/mmapctl.rst) */
 char *json_path_string (const char *path);
 void json_add_info (JsonBuilder *builder, const Info *info);
 void json_print (JsonBuilder *builder);
