@@ -7,7 +7,7 @@
  * and the counters it reads from /proc.
  *
  * Every daemon started here is recorded in one list, and every exit path
- * of the program ends in mounts_stop_all(): a failure, a SIGINT or a
+ * of the program ends in bench_mounts_stop_all(): a failure, a SIGINT or a
  * SIGTERM unmounts (fusermount3 -u, then -z -u) and kills what was
  * started. The daemons run in their own process group so that a Ctrl-C on
  * the terminal reaches the bench only, which then tears down in order,
@@ -386,7 +386,7 @@ bench_remove_files (Bench *b)
 
 /* The last lines of a daemon's log, for error messages. */
 static char *
-log_tail (Mount *mount)
+log_tail (BenchMount *mount)
 {
 	g_autofree char *text = NULL;
 	gsize len = 0;
@@ -399,7 +399,7 @@ log_tail (Mount *mount)
 }
 
 static gboolean
-reap (Mount *mount, gboolean block)
+reap (BenchMount *mount, gboolean block)
 {
 	int status;
 	pid_t r;
@@ -418,7 +418,7 @@ reap (Mount *mount, gboolean block)
 }
 
 static gboolean
-wait_exit (Mount *mount, double seconds)
+wait_exit (BenchMount *mount, double seconds)
 {
 	double deadline = now_seconds () + seconds;
 
@@ -431,7 +431,7 @@ wait_exit (Mount *mount, double seconds)
 }
 
 gboolean
-mount_alive (Mount *mount, GError **error)
+bench_mount_alive (BenchMount *mount, GError **error)
 {
 	g_autofree char *tail = NULL;
 
@@ -462,20 +462,20 @@ is_fuse_mount (const char *path)
  * waits until the mount appears, failing early (with the daemon's own
  * words) if it exits first.
  */
-Mount *
-mount_start (const char *daemon, const char *workdir, const char *label, const char *const *args,
-	     GError **error)
+BenchMount *
+bench_mount_start (const char *daemon, const char *workdir, const char *label,
+		   const char *const *args, GError **error)
 {
 	g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
-	Mount *mount;
+	BenchMount *mount;
 	double deadline;
 	int r;
 
 	if (all_mounts == NULL)
 		all_mounts = g_ptr_array_new ();
-	mount = g_new0 (Mount, 1);
+	mount = g_new0 (BenchMount, 1);
 	mount->label = g_strdup (label);
 	mount->mountpoint = g_strdup_printf ("%s/mnt-%s", workdir, label);
 	mount->log_path = g_strdup_printf ("%s/%s.log", workdir, label);
@@ -515,7 +515,7 @@ mount_start (const char *daemon, const char *workdir, const char *label, const c
 
 	deadline = now_seconds () + 20.0;
 	while (!is_fuse_mount (mount->mountpoint)) {
-		if (!mount_alive (mount, error) || !bench_check_stop (error))
+		if (!bench_mount_alive (mount, error) || !bench_check_stop (error))
 			return NULL;
 		if (now_seconds () > deadline) {
 			g_autofree char *tail = log_tail (mount);
@@ -531,7 +531,7 @@ mount_start (const char *daemon, const char *workdir, const char *label, const c
 }
 
 char *
-mount_path (Mount *mount, const char *node)
+bench_mount_path (BenchMount *mount, const char *node)
 {
 	return g_build_filename (mount->mountpoint, node, NULL);
 }
@@ -541,9 +541,9 @@ mount_path (Mount *mount, const char *node)
  * read for the daemon's sentence (the transaction read of DESIGN §2.1).
  */
 gboolean
-mount_control (Mount *mount, const char *text, gsize len, GError **error)
+bench_mount_control (BenchMount *mount, const char *text, gsize len, GError **error)
 {
-	g_autofree char *path = mount_path (mount, ".control");
+	g_autofree char *path = bench_mount_path (mount, ".control");
 	int fd = open (path, O_RDWR | O_CLOEXEC);
 	gsize done = 0;
 
@@ -599,7 +599,7 @@ fusermount (const char *const *argv)
  * Idempotent.
  */
 void
-mount_stop (Mount *mount)
+bench_mount_stop (BenchMount *mount)
 {
 	if (mount->mounted || is_fuse_mount (mount->mountpoint)) {
 		const char *const plain[] = { "fusermount3", "-u", mount->mountpoint, NULL };
@@ -622,14 +622,14 @@ mount_stop (Mount *mount)
 }
 
 void
-mounts_stop_all (void)
+bench_mounts_stop_all (void)
 {
 	if (all_mounts == NULL)
 		return;
 	for (guint i = 0; i < all_mounts->len; i++) {
-		Mount *mount = all_mounts->pdata[i];
+		BenchMount *mount = all_mounts->pdata[i];
 
-		mount_stop (mount);
+		bench_mount_stop (mount);
 		g_free (mount->label);
 		g_free (mount->mountpoint);
 		g_free (mount->log_path);

@@ -28,16 +28,16 @@ G_BEGIN_DECLS
 #define BENCH_SMALL_SIZE 65536
 
 typedef enum {
-	TARGET_NATIVE,
-	TARGET_MEMCPY,
-	TARGET_PYTHON,
-	TARGET_AUTO,
-	TARGET_NEVER,
-	TARGET_ALWAYS,
+	BENCH_TARGET_NATIVE,
+	BENCH_TARGET_MEMCPY,
+	BENCH_TARGET_PYTHON,
+	BENCH_TARGET_AUTO,
+	BENCH_TARGET_NEVER,
+	BENCH_TARGET_ALWAYS,
 	N_TARGETS
-} Target;
+} BenchTarget;
 
-#define TARGET_IS_MMAPFS(t) ((t) >= TARGET_AUTO)
+#define BENCH_TARGET_IS_MMAPFS(t) ((t) >= BENCH_TARGET_AUTO)
 
 typedef enum {
 	METRIC_SEQ_READ_COLD,
@@ -73,7 +73,7 @@ typedef struct {
 	int status;	  /* wait status, once reaped */
 	gboolean mounted; /* until unmounted */
 	gboolean told;	  /* its exit has been reported with its log once */
-} Mount;
+} BenchMount;
 
 typedef struct {
 	/* Options */
@@ -108,9 +108,9 @@ typedef struct {
 
 	/* Targets: a reason when absent, the mount when an mmapfs mode */
 	char *skip[N_TARGETS];
-	Mount *mounts[N_TARGETS];
-	Mount *maps_one;
-	Mount *maps_many;
+	BenchMount *mounts[N_TARGETS];
+	BenchMount *maps_one;
+	BenchMount *maps_many;
 	char *maps_skip;
 
 	/*
@@ -125,7 +125,7 @@ typedef struct {
 } Bench;
 
 /* mmapfs-bench.c */
-const char *target_name (Target target);
+const char *bench_target_name (BenchTarget target);
 
 /* mmapfs-bench-mount.c: signals, the temporary tree, daemons, /proc */
 extern volatile sig_atomic_t bench_stop;
@@ -136,13 +136,13 @@ gboolean bench_prepare_dir (Bench *b, GError **error);
 gboolean bench_make_files (Bench *b, GError **error);
 gboolean bench_warm_backing (Bench *b, double *out_resident, GError **error);
 void bench_remove_files (Bench *b);
-Mount *mount_start (const char *daemon, const char *workdir, const char *label,
-		    const char *const *args, GError **error);
-gboolean mount_alive (Mount *mount, GError **error);
-gboolean mount_control (Mount *mount, const char *text, gsize len, GError **error);
-char *mount_path (Mount *mount, const char *node);
-void mount_stop (Mount *mount);
-void mounts_stop_all (void);
+BenchMount *bench_mount_start (const char *daemon, const char *workdir, const char *label,
+			       const char *const *args, GError **error);
+gboolean bench_mount_alive (BenchMount *mount, GError **error);
+gboolean bench_mount_control (BenchMount *mount, const char *text, gsize len, GError **error);
+char *bench_mount_path (BenchMount *mount, const char *node);
+void bench_mount_stop (BenchMount *mount);
+void bench_mounts_stop_all (void);
 gboolean proc_cpu_ns (pid_t pid, guint64 *out_ns, GError **error);
 guint64 thread_cpu_ns (void);
 double now_seconds (void);

@@ -100,20 +100,20 @@ goal_free (Goal *goal)
 }
 
 const char *
-target_name (Target target)
+bench_target_name (BenchTarget target)
 {
 	switch (target) {
-	case TARGET_NATIVE:
+	case BENCH_TARGET_NATIVE:
 		return "native";
-	case TARGET_MEMCPY:
+	case BENCH_TARGET_MEMCPY:
 		return "memcpy";
-	case TARGET_PYTHON:
+	case BENCH_TARGET_PYTHON:
 		return "python";
-	case TARGET_AUTO:
+	case BENCH_TARGET_AUTO:
 		return "auto";
-	case TARGET_NEVER:
+	case BENCH_TARGET_NEVER:
 		return "never";
-	case TARGET_ALWAYS:
+	case BENCH_TARGET_ALWAYS:
 		return "always";
 	default:
 		g_assert_not_reached ();
@@ -142,7 +142,7 @@ median (GArray *samples)
 
 /* A cell with a failed run has no median: its other runs are not the same work. */
 static double
-cell_median (Bench *b, Metric m, Target t)
+cell_median (Bench *b, Metric m, BenchTarget t)
 {
 	if (b->errors[m][t] != NULL)
 		return NAN;
@@ -151,13 +151,13 @@ cell_median (Bench *b, Metric m, Target t)
 
 /* Median of @t over median of native, for the metrics native has. */
 static double
-cell_ratio (Bench *b, Metric m, Target t)
+cell_ratio (Bench *b, Metric m, BenchTarget t)
 {
-	return cell_median (b, m, t) / cell_median (b, m, TARGET_NATIVE);
+	return cell_median (b, m, t) / cell_median (b, m, BENCH_TARGET_NATIVE);
 }
 
 static void
-record (Bench *b, Metric m, Target t, gboolean ok, double value, GError *error)
+record (Bench *b, Metric m, BenchTarget t, gboolean ok, double value, GError *error)
 {
 	if (ok) {
 		if (b->samples[m][t] == NULL)
@@ -169,18 +169,18 @@ record (Bench *b, Metric m, Target t, gboolean ok, double value, GError *error)
 }
 
 static gboolean
-available (Bench *b, Target t)
+available (Bench *b, BenchTarget t)
 {
 	return b->skip[t] == NULL;
 }
 
 /* Runs one workload on one target for one round, recording its sample(s). */
 static void
-measure (Bench *b, Metric m, Target t)
+measure (Bench *b, Metric m, BenchTarget t)
 {
 	g_autoptr (GError) error = NULL;
 	g_autofree char *data = NULL;
-	Mount *mount = b->mounts[t];
+	BenchMount *mount = b->mounts[t];
 	const char *path = b->backing;
 	pid_t daemon = 0;
 	double value = 0, cpu = 0;
@@ -189,26 +189,26 @@ measure (Bench *b, Metric m, Target t)
 	if (!available (b, t) || bench_stop != 0)
 		return;
 	if (mount != NULL) {
-		if (!mount_alive (mount, &error)) {
+		if (!bench_mount_alive (mount, &error)) {
 			record (b, m, t, FALSE, 0, error);
 			if (m == METRIC_SEQ_READ_COLD)
 				record (b, METRIC_CPU_READ, t, FALSE, 0, error);
 			return;
 		}
-		data = mount_path (mount, "bench/data");
+		data = bench_mount_path (mount, "bench/data");
 		path = data;
 		daemon = mount->pid;
 	}
 	switch (m) {
 	case METRIC_SEQ_READ_COLD:
-		if (t == TARGET_MEMCPY)
+		if (t == BENCH_TARGET_MEMCPY)
 			ok = work_memcpy (b, &value, &cpu, &error);
-		else if (t == TARGET_PYTHON)
+		else if (t == BENCH_TARGET_PYTHON)
 			ok = work_python (b, &value, &error);
 		else
 			ok = work_seq_read (b, path, daemon, FALSE, &value, &cpu, &error);
 		record (b, m, t, ok, value, error);
-		if (t != TARGET_PYTHON)
+		if (t != BENCH_TARGET_PYTHON)
 			record (b, METRIC_CPU_READ, t, ok, cpu, error);
 		break;
 	case METRIC_SEQ_READ_WARM:
@@ -230,15 +230,15 @@ measure (Bench *b, Metric m, Target t)
 }
 
 static void
-measure_controls (Bench *b, Target t)
+measure_controls (Bench *b, BenchTarget t)
 {
-	Mount *mount = b->mounts[t];
+	BenchMount *mount = b->mounts[t];
 
 	if (!available (b, t))
 		return;
 	for (guint i = 0; i < G_N_ELEMENTS (control_loops) && bench_stop == 0; i++) {
 		g_autoptr (GError) error = NULL;
-		g_autofree char *path = mount_path (mount, control_loops[i].node);
+		g_autofree char *path = bench_mount_path (mount, control_loops[i].node);
 		double ops = 0;
 		gboolean ok;
 
@@ -269,7 +269,7 @@ measure_mappings (Bench *b, guint round)
 		{ "probe/data", { METRIC_MAPS_DATA_1, METRIC_MAPS_DATA_N } },
 		{ "probe/info", { METRIC_MAPS_INFO_1, METRIC_MAPS_INFO_N } },
 	};
-	Mount *mounts[2] = { b->maps_one, b->maps_many };
+	BenchMount *mounts[2] = { b->maps_one, b->maps_many };
 
 	for (guint i = 0; i < G_N_ELEMENTS (nodes) && bench_stop == 0; i++) {
 		g_autoptr (GError) error = NULL;
@@ -283,14 +283,15 @@ measure_mappings (Bench *b, guint round)
 
 			for (guint k = 0; ok && k < 2; k++) {
 				guint which = (k + slice + round) % 2;
-				g_autofree char *path = mount_path (mounts[which], nodes[i].node);
+				g_autofree char *path =
+					bench_mount_path (mounts[which], nodes[i].node);
 
-				ok = mount_alive (mounts[which], &error) &&
+				ok = bench_mount_alive (mounts[which], &error) &&
 				     work_open_read (path, b->ctl_seconds / SLICES, &us[which],
 						     &error);
 				if (!ok)
-					record (b, nodes[i].metric[which], TARGET_AUTO, FALSE, 0,
-						error);
+					record (b, nodes[i].metric[which], BENCH_TARGET_AUTO, FALSE,
+						0, error);
 			}
 			if (ok) {
 				double ratio = us[1] / us[0];
@@ -301,13 +302,14 @@ measure_mappings (Bench *b, guint round)
 			}
 		}
 		for (guint k = 0; ok && k < 2; k++)
-			record (b, nodes[i].metric[k], TARGET_AUTO, TRUE, sum[k] / SLICES, NULL);
+			record (b, nodes[i].metric[k], BENCH_TARGET_AUTO, TRUE, sum[k] / SLICES,
+				NULL);
 	}
 }
 
 /* Runs @m on @targets in an order that rotates with @round. */
 static void
-measure_rotating (Bench *b, Metric m, const Target *targets, guint n, guint round)
+measure_rotating (Bench *b, Metric m, const BenchTarget *targets, guint n, guint round)
 {
 	for (guint i = 0; i < n && bench_stop == 0; i++)
 		measure (b, m, targets[(i + round) % n]);
@@ -316,9 +318,11 @@ measure_rotating (Bench *b, Metric m, const Target *targets, guint n, guint roun
 static void
 run_round (Bench *b, guint round)
 {
-	static const Target reads[] = { TARGET_NATIVE, TARGET_MEMCPY, TARGET_PYTHON,
-					TARGET_AUTO,   TARGET_NEVER,  TARGET_ALWAYS };
-	static const Target files[] = { TARGET_NATIVE, TARGET_AUTO, TARGET_NEVER, TARGET_ALWAYS };
+	static const BenchTarget reads[] = { BENCH_TARGET_NATIVE, BENCH_TARGET_MEMCPY,
+					     BENCH_TARGET_PYTHON, BENCH_TARGET_AUTO,
+					     BENCH_TARGET_NEVER,  BENCH_TARGET_ALWAYS };
+	static const BenchTarget files[] = { BENCH_TARGET_NATIVE, BENCH_TARGET_AUTO,
+					     BENCH_TARGET_NEVER, BENCH_TARGET_ALWAYS };
 	static const Metric file_metrics[] = { METRIC_SEQ_READ_WARM, METRIC_RAND_1, METRIC_RAND_2,
 					       METRIC_SEQ_WRITE };
 
@@ -326,7 +330,7 @@ run_round (Bench *b, guint round)
 	for (guint i = 0; i < G_N_ELEMENTS (file_metrics); i++)
 		measure_rotating (b, file_metrics[i], files, G_N_ELEMENTS (files), round);
 	for (guint i = 0; i < 3 && bench_stop == 0; i++)
-		measure_controls (b, TARGET_AUTO + (i + round) % 3);
+		measure_controls (b, BENCH_TARGET_AUTO + (i + round) % 3);
 	if (b->maps_skip == NULL)
 		measure_mappings (b, round);
 }
@@ -347,14 +351,14 @@ find_daemon (Bench *b)
 }
 
 static gboolean
-start_mode_mount (Bench *b, const char *daemon, Target t, GError **error)
+start_mode_mount (Bench *b, const char *daemon, BenchTarget t, GError **error)
 {
-	g_autofree char *cache = g_strdup_printf ("cache=%s", target_name (t));
+	g_autofree char *cache = g_strdup_printf ("cache=%s", bench_target_name (t));
 	g_autofree char *bench_map = g_strdup_printf ("bench=%s", b->backing);
 	g_autofree char *small_map = g_strdup_printf ("small=%s", b->small);
 	const char *args[] = { "-o", cache, "--map", bench_map, "--map", small_map, NULL };
 
-	b->mounts[t] = mount_start (daemon, b->workdir, target_name (t), args, error);
+	b->mounts[t] = bench_mount_start (daemon, b->workdir, bench_target_name (t), args, error);
 	return b->mounts[t] != NULL;
 }
 
@@ -371,16 +375,16 @@ start_maps_mounts (Bench *b, const char *daemon, GError **error)
 	g_autofree char *probe = g_strdup_printf ("map probe %s\n", escaped);
 	g_autoptr (GString) lines = g_string_new (NULL);
 
-	b->maps_one = mount_start (daemon, b->workdir, "maps-1", args, error);
-	if (b->maps_one == NULL || !mount_control (b->maps_one, probe, strlen (probe), error))
+	b->maps_one = bench_mount_start (daemon, b->workdir, "maps-1", args, error);
+	if (b->maps_one == NULL || !bench_mount_control (b->maps_one, probe, strlen (probe), error))
 		return FALSE;
-	b->maps_many = mount_start (daemon, b->workdir, "maps-n", args, error);
+	b->maps_many = bench_mount_start (daemon, b->workdir, "maps-n", args, error);
 	if (b->maps_many == NULL)
 		return FALSE;
 	for (guint i = 1; i < b->mappings; i++)
 		g_string_append_printf (lines, "anon m%05u 4096\n", i);
 	g_string_append (lines, probe);
-	return mount_control (b->maps_many, lines->str, lines->len, error);
+	return bench_mount_control (b->maps_many, lines->str, lines->len, error);
 }
 
 static void
@@ -408,13 +412,13 @@ shown_unit (Unit unit)
 
 /* One cell of the table: the median, or why there is none. */
 static void
-format_cell (Bench *b, Metric m, Target t, char *out, gsize size)
+format_cell (Bench *b, Metric m, BenchTarget t, char *out, gsize size)
 {
 	if (b->errors[m][t] != NULL)
 		g_strlcpy (out, "error", size);
 	else if (b->samples[m][t] != NULL)
 		format_value (out, size, metrics[m].unit, cell_median (b, m, t));
-	else if (!available (b, t) && (TARGET_IS_MMAPFS (t) || t == TARGET_PYTHON))
+	else if (!available (b, t) && (BENCH_TARGET_IS_MMAPFS (t) || t == BENCH_TARGET_PYTHON))
 		g_strlcpy (out, "n/a", size);
 	else
 		g_strlcpy (out, "-", size);
@@ -427,7 +431,7 @@ mode_detail (Bench *b, Metric m, gboolean ratio, double *out_min, double *out_ma
 
 	*out_min = NAN;
 	*out_max = NAN;
-	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+	for (BenchTarget t = BENCH_TARGET_AUTO; t <= BENCH_TARGET_ALWAYS; t++) {
 		double v = ratio ? cell_ratio (b, m, t) : cell_median (b, m, t);
 		char text[32];
 
@@ -435,7 +439,7 @@ mode_detail (Bench *b, Metric m, gboolean ratio, double *out_min, double *out_ma
 			g_snprintf (text, sizeof text, "%.3f", v);
 		else
 			format_value (text, sizeof text, metrics[m].unit, v);
-		g_string_append_printf (s, "%s%s %s", s->len ? ", " : "", target_name (t),
+		g_string_append_printf (s, "%s%s %s", s->len ? ", " : "", bench_target_name (t),
 					isnan (v) ? "n/a" : text);
 		if (isnan (v))
 			continue;
@@ -476,11 +480,12 @@ add_mode_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, gboolean 
 }
 
 static void
-add_single_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, Target t, double threshold)
+add_single_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, BenchTarget t,
+		 double threshold)
 {
 	double v = cell_ratio (b, m, t);
 
-	add_goal (goals, g_strdup (text), g_strdup_printf ("%s %.3f", target_name (t), v), v,
+	add_goal (goals, g_strdup (text), g_strdup_printf ("%s %.3f", bench_target_name (t), v), v,
 		  threshold, FALSE);
 }
 
@@ -490,7 +495,7 @@ maps_ratio (Bench *b, Metric one, Metric many)
 {
 	guint i = one == METRIC_MAPS_DATA_1 ? 0 : 1;
 
-	if (b->errors[one][TARGET_AUTO] != NULL || b->errors[many][TARGET_AUTO] != NULL)
+	if (b->errors[one][BENCH_TARGET_AUTO] != NULL || b->errors[many][BENCH_TARGET_AUTO] != NULL)
 		return NAN;
 	return median (b->maps_pairs[i]);
 }
@@ -498,8 +503,8 @@ maps_ratio (Bench *b, Metric one, Metric many)
 static void
 add_maps_goal (Bench *b, GPtrArray *goals, const char *node, Metric one, Metric many)
 {
-	double v1 = cell_median (b, one, TARGET_AUTO);
-	double vn = cell_median (b, many, TARGET_AUTO);
+	double v1 = cell_median (b, one, BENCH_TARGET_AUTO);
+	double vn = cell_median (b, many, BENCH_TARGET_AUTO);
 
 	char t1[32], tn[32];
 
@@ -538,9 +543,9 @@ evaluate_goals (Bench *b)
 	add_mode_goal (b, goals, "seq read, FUSE cache cold, every mode >= 0.40",
 		       METRIC_SEQ_READ_COLD, TRUE, 0.40, FALSE, FALSE);
 	add_single_goal (b, goals, "seq read, kernel cache warm, cache=always >= 0.90",
-			 METRIC_SEQ_READ_WARM, TARGET_ALWAYS, 0.90);
+			 METRIC_SEQ_READ_WARM, BENCH_TARGET_ALWAYS, 0.90);
 	add_single_goal (b, goals, "seq read, warm within one open, cache=auto >= 0.90",
-			 METRIC_SEQ_READ_WARM, TARGET_AUTO, 0.90);
+			 METRIC_SEQ_READ_WARM, BENCH_TARGET_AUTO, 0.90);
 	add_mode_goal (b, goals, "seq write >= 0.50, every mode", METRIC_SEQ_WRITE, TRUE, 0.50,
 		       FALSE, FALSE);
 	add_mode_goal (b, goals, "4 KiB random pread, 1 job >= 0.11, every mode", METRIC_RAND_1,
@@ -580,12 +585,12 @@ print_table (Bench *b, const char *daemon, GPtrArray *goals)
 		 b->min_warm * 100);
 
 	g_print ("%-32s %-6s", "", "");
-	for (Target t = 0; t < N_TARGETS; t++)
-		g_print (" %9s", target_name (t));
+	for (BenchTarget t = 0; t < N_TARGETS; t++)
+		g_print (" %9s", bench_target_name (t));
 	g_print ("\n");
 	for (Metric m = 0; m < METRIC_MAPS_DATA_1; m++) {
 		g_print ("%-32s %-6s", metrics[m].label, shown_unit (metrics[m].unit));
-		for (Target t = 0; t < N_TARGETS; t++) {
+		for (BenchTarget t = 0; t < N_TARGETS; t++) {
 			format_cell (b, m, t, cell, sizeof cell);
 			g_print (" %9s", cell);
 		}
@@ -593,7 +598,7 @@ print_table (Bench *b, const char *daemon, GPtrArray *goals)
 		if (!has_native (m))
 			continue;
 		g_print ("%-32s %-6s", "", "ratio");
-		for (Target t = 0; t < N_TARGETS; t++) {
+		for (BenchTarget t = 0; t < N_TARGETS; t++) {
 			double r = cell_ratio (b, m, t);
 
 			if (isnan (r) || b->errors[m][t] != NULL)
@@ -611,8 +616,8 @@ print_table (Bench *b, const char *daemon, GPtrArray *goals)
 		char one[32], many[32], ratio[32] = "-";
 		double r = maps_ratio (b, m, m + 1);
 
-		format_cell (b, m, TARGET_AUTO, one, sizeof one);
-		format_cell (b, m + 1, TARGET_AUTO, many, sizeof many);
+		format_cell (b, m, BENCH_TARGET_AUTO, one, sizeof one);
+		format_cell (b, m + 1, BENCH_TARGET_AUTO, many, sizeof many);
 		if (!isnan (r))
 			g_snprintf (ratio, sizeof ratio, "%.2f", r);
 		g_print ("%-32s %10s %10s %8s\n", m == METRIC_MAPS_DATA_1 ? "data" : "info", one,
@@ -628,15 +633,15 @@ print_table (Bench *b, const char *daemon, GPtrArray *goals)
 			 goal->detail);
 	}
 
-	for (Target t = 0; t < N_TARGETS; t++)
+	for (BenchTarget t = 0; t < N_TARGETS; t++)
 		if (b->skip[t] != NULL)
-			g_print ("\n%s: not measured: %s", target_name (t), b->skip[t]);
+			g_print ("\n%s: not measured: %s", bench_target_name (t), b->skip[t]);
 	if (b->maps_skip != NULL)
 		g_print ("\n1 vs N mappings: not measured: %s", b->maps_skip);
 	for (Metric m = 0; m < N_METRICS; m++)
-		for (Target t = 0; t < N_TARGETS; t++)
+		for (BenchTarget t = 0; t < N_TARGETS; t++)
 			if (b->errors[m][t] != NULL)
-				g_print ("\n%s, %s: %s", metrics[m].key, target_name (t),
+				g_print ("\n%s, %s: %s", metrics[m].key, bench_target_name (t),
 					 b->errors[m][t]);
 	g_print ("\n");
 }
@@ -707,8 +712,8 @@ print_json (Bench *b, const char *daemon, GPtrArray *goals)
 
 	json_builder_set_member_name (jb, "targets");
 	json_builder_begin_object (jb);
-	for (Target t = 0; t < N_TARGETS; t++) {
-		json_builder_set_member_name (jb, target_name (t));
+	for (BenchTarget t = 0; t < N_TARGETS; t++) {
+		json_builder_set_member_name (jb, bench_target_name (t));
 		json_builder_begin_object (jb);
 		json_builder_set_member_name (jb, "available");
 		json_builder_add_boolean_value (jb, available (b, t));
@@ -720,14 +725,14 @@ print_json (Bench *b, const char *daemon, GPtrArray *goals)
 	json_builder_set_member_name (jb, "results");
 	json_builder_begin_array (jb);
 	for (Metric m = 0; m < N_METRICS; m++) {
-		for (Target t = 0; t < N_TARGETS; t++) {
+		for (BenchTarget t = 0; t < N_TARGETS; t++) {
 			GArray *s = b->samples[m][t];
 
 			if (s == NULL && b->errors[m][t] == NULL)
 				continue;
 			json_builder_begin_object (jb);
 			json_add_string (jb, "metric", metrics[m].key);
-			json_add_string (jb, "target", target_name (t));
+			json_add_string (jb, "target", bench_target_name (t));
 			json_add_string (jb, "unit", unit_names[metrics[m].unit]);
 			json_builder_set_member_name (jb, "samples");
 			json_builder_begin_array (jb);
@@ -854,18 +859,19 @@ check_targets (Bench *b)
 
 	b->python_script = g_strdup (BENCH_PYTHON_SCRIPT);
 	if (!g_file_test (b->python, G_FILE_TEST_IS_EXECUTABLE))
-		b->skip[TARGET_PYTHON] = g_strdup_printf ("%s not found", b->python);
+		b->skip[BENCH_TARGET_PYTHON] = g_strdup_printf ("%s not found", b->python);
 	else if (!g_file_test (b->python_script, G_FILE_TEST_IS_REGULAR))
-		b->skip[TARGET_PYTHON] = g_strdup_printf ("script %s not found", b->python_script);
+		b->skip[BENCH_TARGET_PYTHON] =
+			g_strdup_printf ("script %s not found", b->python_script);
 
-	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+	for (BenchTarget t = BENCH_TARGET_AUTO; t <= BENCH_TARGET_ALWAYS; t++) {
 		if (daemon == NULL)
 			b->skip[t] = g_strdup ("no mmapfs daemon (give one with --mmapfs)");
 		else if (access ("/dev/fuse", R_OK | W_OK) != 0)
 			b->skip[t] = g_strdup_printf ("/dev/fuse: %s", g_strerror (errno));
 	}
-	if (b->skip[TARGET_AUTO] != NULL)
-		b->maps_skip = g_strdup (b->skip[TARGET_AUTO]);
+	if (b->skip[BENCH_TARGET_AUTO] != NULL)
+		b->maps_skip = g_strdup (b->skip[BENCH_TARGET_AUTO]);
 	return daemon;
 }
 
@@ -873,12 +879,12 @@ static void
 bench_free (Bench *b)
 {
 	for (Metric m = 0; m < N_METRICS; m++)
-		for (Target t = 0; t < N_TARGETS; t++) {
+		for (BenchTarget t = 0; t < N_TARGETS; t++) {
 			if (b->samples[m][t] != NULL)
 				g_array_free (b->samples[m][t], TRUE);
 			g_free (b->errors[m][t]);
 		}
-	for (Target t = 0; t < N_TARGETS; t++)
+	for (BenchTarget t = 0; t < N_TARGETS; t++)
 		g_free (b->skip[t]);
 	for (guint i = 0; i < G_N_ELEMENTS (b->maps_pairs); i++)
 		if (b->maps_pairs[i] != NULL)
@@ -945,7 +951,7 @@ run (Bench *b, const char *daemon, GError **error)
 		b->perm[j] = t;
 	}
 
-	for (Target t = TARGET_AUTO; t <= TARGET_ALWAYS; t++) {
+	for (BenchTarget t = BENCH_TARGET_AUTO; t <= BENCH_TARGET_ALWAYS; t++) {
 		g_autoptr (GError) local_error = NULL;
 
 		if (available (b, t) && !start_mode_mount (b, daemon, t, &local_error)) {
@@ -967,7 +973,7 @@ run (Bench *b, const char *daemon, GError **error)
 				return FALSE;
 			}
 			b->maps_skip = g_strdup (local_error->message);
-			b->errors[METRIC_MAPS_DATA_1][TARGET_AUTO] = g_strdup (b->maps_skip);
+			b->errors[METRIC_MAPS_DATA_1][BENCH_TARGET_AUTO] = g_strdup (b->maps_skip);
 		}
 	}
 
@@ -1007,7 +1013,7 @@ main (int argc, char **argv)
 	daemon = check_targets (b);
 
 	ok = run (b, daemon, &error);
-	mounts_stop_all ();
+	bench_mounts_stop_all ();
 	bench_remove_files (b);
 
 	if (bench_stop != 0) {
@@ -1030,7 +1036,7 @@ main (int argc, char **argv)
 		print_table (b, daemon, goals);
 
 	for (Metric m = 0; m < N_METRICS; m++)
-		for (Target t = 0; t < N_TARGETS; t++)
+		for (BenchTarget t = 0; t < N_TARGETS; t++)
 			failed |= b->errors[m][t] != NULL;
 	bench_free (b);
 	return failed ? 1 : 0;

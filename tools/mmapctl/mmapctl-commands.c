@@ -26,7 +26,7 @@
  * /proc/PID/fd/N must reach the kernel as it is.
  */
 static char *
-absolute_path (const char *path)
+path_for_control (const char *path)
 {
 	if (g_path_is_absolute (path))
 		return g_strdup (path);
@@ -47,17 +47,17 @@ append_option (GString *line, const char *option, const char *key, const char *v
 }
 
 gboolean
-cmd_map (Options *opts, char **args, guint n_args, GError **error)
+cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autofree char *file = absolute_path (args[1]);
+	g_autofree char *file = path_for_control (args[1]);
 	g_autofree char *fallback = g_path_get_basename (file);
 	g_autofree char *escaped = NULL;
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autoptr (GString) line = NULL;
 	const char *lines[1];
 
 	(void) n_args;
-	target = target_resolve_new_mapping (args[0], fallback, error);
+	target = ctl_target_resolve_new_mapping (args[0], fallback, error);
 	if (target == NULL)
 		return FALSE;
 	if (!check_one_word ("the mapping's NAME", target->name, error))
@@ -72,7 +72,7 @@ cmd_map (Options *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 
 	lines[0] = line->str;
-	if (!mount_control (target, lines, 1, NULL, error)) {
+	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
 		g_prefix_error (error, "%s: ", target->shown);
 		return FALSE;
 	}
@@ -80,15 +80,15 @@ cmd_map (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_anon (Options *opts, char **args, guint n_args, GError **error)
+cmd_anon (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autofree char *line = NULL;
 	const char *lines[1];
 
 	(void) opts;
 	(void) n_args;
-	target = target_resolve_new_mapping (args[0], NULL, error);
+	target = ctl_target_resolve_new_mapping (args[0], NULL, error);
 	if (target == NULL)
 		return FALSE;
 	if (!check_one_word ("the mapping's NAME", target->name, error) ||
@@ -97,7 +97,7 @@ cmd_anon (Options *opts, char **args, guint n_args, GError **error)
 
 	line = g_strdup_printf ("anon %s %s", target->name, args[1]);
 	lines[0] = line;
-	if (!mount_control (target, lines, 1, NULL, error)) {
+	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
 		g_prefix_error (error, "%s: ", target->shown);
 		return FALSE;
 	}
@@ -106,23 +106,23 @@ cmd_anon (Options *opts, char **args, guint n_args, GError **error)
 
 /* Like rm(1): every name is tried and each failure reported as it comes. */
 gboolean
-cmd_unmap (Options *opts, char **args, guint n_args, GError **error)
+cmd_unmap (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	gboolean failed = FALSE;
 
 	(void) opts;
 	for (guint i = 0; i < n_args; i++) {
 		g_autoptr (GError) local_error = NULL;
-		g_autoptr (Target) target = NULL;
+		g_autoptr (CtlTarget) target = NULL;
 		g_autofree char *line = NULL;
 		const char *lines[1];
 
-		target = target_resolve_new_mapping (args[i], NULL, &local_error);
+		target = ctl_target_resolve_new_mapping (args[i], NULL, &local_error);
 		if (target != NULL &&
 		    check_one_word ("the mapping's NAME", target->name, &local_error)) {
 			line = g_strdup_printf ("unmap %s", target->name);
 			lines[0] = line;
-			if (!mount_control (target, lines, 1, NULL, &local_error))
+			if (!ctl_mount_control (target, lines, 1, NULL, &local_error))
 				g_prefix_error (&local_error, "%s: ", target->shown);
 		}
 		if (local_error != NULL)
@@ -144,9 +144,9 @@ info_or (const Info *info, const char *key, const char *fallback)
 }
 
 gboolean
-cmd_list (Options *opts, char **args, guint n_args, GError **error)
+cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autoptr (GPtrArray) names = NULL;
 	g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) info_free);
 	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
@@ -156,15 +156,15 @@ cmd_list (Options *opts, char **args, guint n_args, GError **error)
 	char **row;
 
 	(void) n_args;
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
-	names = mount_list_mappings (mount, error);
+	names = ctl_mount_list_mappings (mount, error);
 	if (names == NULL)
 		return FALSE;
 
 	for (guint i = 0; i < names->len; i++) {
-		g_autoptr (Target) mapping = mount_mapping_target (mount, names->pdata[i]);
+		g_autoptr (CtlTarget) mapping = ctl_mount_mapping_target (mount, names->pdata[i]);
 		g_autoptr (GError) local_error = NULL;
 		Info *info = mapping_read_info (mapping, &local_error);
 
@@ -237,14 +237,14 @@ cmd_list (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_stat (Options *opts, char **args, guint n_args, GError **error)
+cmd_stat (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autoptr (Info) info = NULL;
 	guint width = 0;
 
 	(void) n_args;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	info = mapping_read_info (mapping, error);
@@ -284,16 +284,16 @@ cmd_stat (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_resize (Options *opts, char **args, guint n_args, GError **error)
+cmd_resize (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autofree char *line = NULL;
 
 	(void) opts;
 	(void) n_args;
 	if (!check_one_word ("SIZE", args[1], error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	line = g_strdup_printf ("%s\n", args[1]);
@@ -302,7 +302,7 @@ cmd_resize (Options *opts, char **args, guint n_args, GError **error)
 
 /* The range of a subcommand: a positional START:LENGTH or --range, not both. */
 static gboolean
-get_range (Options *opts, char **args, guint n_args, guint index, Range *out_range,
+get_range (CtlOptions *opts, char **args, guint n_args, guint index, Range *out_range,
 	   GError **error)
 {
 	const char *text = NULL;
@@ -325,7 +325,7 @@ get_range (Options *opts, char **args, guint n_args, guint index, Range *out_ran
 }
 
 static gboolean
-print_advice_menu (Options *opts, const Target *mapping, GError **error)
+print_advice_menu (CtlOptions *opts, const CtlTarget *mapping, GError **error)
 {
 	g_autofree char *menu = mapping_read_node (mapping, "advise", error);
 	g_auto (GStrv) words = NULL;
@@ -371,9 +371,9 @@ print_advice_menu (Options *opts, const Target *mapping, GError **error)
 }
 
 gboolean
-cmd_advise (Options *opts, char **args, guint n_args, GError **error)
+cmd_advise (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autoptr (GString) line = NULL;
 	Range range;
 
@@ -390,7 +390,7 @@ cmd_advise (Options *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 	if (!get_range (opts, args, n_args, 2, &range, error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	if (n_args == 1)
@@ -406,9 +406,9 @@ cmd_advise (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_flush (Options *opts, char **args, guint n_args, GError **error)
+cmd_flush (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autoptr (GString) line = g_string_new (NULL);
 	const char *mode = NULL;
 	Range range;
@@ -423,7 +423,7 @@ cmd_flush (Options *opts, char **args, guint n_args, GError **error)
 		mode = "invalidate";
 	if (!get_range (opts, args, n_args, 1, &range, error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 
@@ -452,9 +452,9 @@ cmd_flush (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_move (Options *opts, char **args, guint n_args, GError **error)
+cmd_move (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autofree char *line = NULL;
 
 	(void) opts;
@@ -462,7 +462,7 @@ cmd_move (Options *opts, char **args, guint n_args, GError **error)
 	if (!check_one_word ("DEST", args[1], error) || !check_one_word ("SRC", args[2], error) ||
 	    !check_one_word ("COUNT", args[3], error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	line = g_strdup_printf ("%s %s %s\n", args[1], args[2], args[3]);
@@ -497,7 +497,7 @@ json_add_command (JsonBuilder *builder, const MmapfsCommand *cmd)
 }
 
 static gboolean
-print_control_json (const Target *mount, const char *listing, GError **error)
+print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 {
 	g_autoptr (JsonBuilder) builder = json_builder_new ();
 	g_auto (GStrv) lines = g_strsplit (listing, "\n", -1);
@@ -528,9 +528,9 @@ print_control_json (const Target *mount, const char *listing, GError **error)
 }
 
 gboolean
-cmd_save (Options *opts, char **args, guint n_args, GError **error)
+cmd_save (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autofree char *listing = NULL;
 	const char *file = n_args > 1 ? args[1] : "-";
 	g_autoptr (GError) local_error = NULL;
@@ -540,10 +540,10 @@ cmd_save (Options *opts, char **args, guint n_args, GError **error)
 			     "--json prints on standard output; give no FILE");
 		return FALSE;
 	}
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
-	listing = mount_read_control (mount, error);
+	listing = ctl_mount_read_control (mount, error);
 	if (listing == NULL)
 		return FALSE;
 	if (opts->json)
@@ -561,9 +561,9 @@ cmd_save (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_restore (Options *opts, char **args, guint n_args, GError **error)
+cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autofree char *contents = NULL;
 	g_auto (GStrv) lines = NULL;
 	g_autoptr (GPtrArray) commands = g_ptr_array_new ();
@@ -575,7 +575,7 @@ cmd_restore (Options *opts, char **args, guint n_args, GError **error)
 	guint failed = G_MAXUINT;
 
 	(void) opts;
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
 	if (strcmp (file, "-") == 0)
@@ -605,7 +605,7 @@ cmd_restore (Options *opts, char **args, guint n_args, GError **error)
 		g_array_append_val (line_numbers, (guint) { i + 1 });
 	}
 
-	if (!mount_control (mount, (const char *const *) commands->pdata, commands->len, &failed,
+	if (!ctl_mount_control (mount, (const char *const *) commands->pdata, commands->len, &failed,
 			    &apply_error)) {
 		guint line_no;
 

@@ -226,9 +226,9 @@ search_regex (int fd, guint64 start, guint64 end, GRegex *regex, gboolean revers
 }
 
 static gboolean
-search (Options *opts, char **args, gboolean reverse, GError **error)
+search (CtlOptions *opts, char **args, gboolean reverse, GError **error)
 {
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autoptr (GBytes) needle = NULL;
 	g_autoptr (GRegex) regex = NULL;
 	g_autofree char *data_path = NULL;
@@ -265,12 +265,12 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 		needle = g_bytes_new (args[1], strlen (args[1]));
 	}
 
-	target = target_resolve (args[0], error);
+	target = ctl_target_resolve (args[0], error);
 	if (target == NULL)
 		return FALSE;
-	if (target->kind == TARGET_MAPPING) {
+	if (target->kind == CTL_TARGET_MAPPING) {
 		data_path = g_build_filename (target->dir, "data", NULL);
-	} else if (target->kind == TARGET_FILE) {
+	} else if (target->kind == CTL_TARGET_FILE) {
 		data_path = g_strdup (target->path);
 	} else {
 		ctl_set_error (error, EINVAL, "%s: neither a mapping nor a regular file",
@@ -286,7 +286,7 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 		return FALSE;
 	}
 	/* A mapping's length is its size node, read afresh; a file's, fstat's. */
-	if (target->kind == TARGET_MAPPING) {
+	if (target->kind == CTL_TARGET_MAPPING) {
 		if (!mapping_read_u64 (target, "size", &len, error)) {
 			close (fd);
 			return FALSE;
@@ -349,14 +349,14 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 }
 
 gboolean
-cmd_find (Options *opts, char **args, guint n_args, GError **error)
+cmd_find (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	(void) n_args;
 	return search (opts, args, FALSE, error);
 }
 
 gboolean
-cmd_rfind (Options *opts, char **args, guint n_args, GError **error)
+cmd_rfind (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	(void) n_args;
 	return search (opts, args, TRUE, error);

@@ -31,7 +31,7 @@ ctl_set_error (GError **error, int errnum, const char *format, ...)
 }
 
 void
-target_free (Target *target)
+ctl_target_free (CtlTarget *target)
 {
 	if (target == NULL)
 		return;
@@ -72,10 +72,10 @@ is_mount_root (const char *dir)
 	return probe_mount_root (dir) > 0;
 }
 
-static Target *
-target_new (TargetKind kind, const char *shown, const char *path)
+static CtlTarget *
+ctl_target_new (CtlTargetKind kind, const char *shown, const char *path)
 {
-	Target *target = g_new0 (Target, 1);
+	CtlTarget *target = g_new0 (CtlTarget, 1);
 
 	target->kind = kind;
 	target->shown = g_strdup (shown);
@@ -83,16 +83,16 @@ target_new (TargetKind kind, const char *shown, const char *path)
 	return target;
 }
 
-Target *
-target_new_file (const char *shown, const char *path)
+CtlTarget *
+ctl_target_new_file (const char *shown, const char *path)
 {
-	return target_new (TARGET_FILE, shown, path);
+	return ctl_target_new (CTL_TARGET_FILE, shown, path);
 }
 
-static Target *
-target_new_mapping (const char *shown, const char *mount, const char *name)
+static CtlTarget *
+ctl_target_new_mapping (const char *shown, const char *mount, const char *name)
 {
-	Target *target = target_new (TARGET_MAPPING, shown, NULL);
+	CtlTarget *target = ctl_target_new (CTL_TARGET_MAPPING, shown, NULL);
 
 	target->mount = g_strdup (mount);
 	target->name = g_strdup (name);
@@ -102,7 +102,7 @@ target_new_mapping (const char *shown, const char *mount, const char *name)
 }
 
 /**
- * target_resolve:
+ * ctl_target_resolve:
  * @arg: a path from the command line
  * @error: return location for an error
  *
@@ -113,8 +113,8 @@ target_new_mapping (const char *shown, const char *mount, const char *name)
  *
  * Returns: (transfer full) (nullable): the target, or %NULL with @error set
  */
-Target *
-target_resolve (const char *arg, GError **error)
+CtlTarget *
+ctl_target_resolve (const char *arg, GError **error)
 {
 	g_autofree char *path = g_canonicalize_filename (arg, NULL);
 	g_autofree char *parent = g_path_get_dirname (path);
@@ -142,14 +142,14 @@ target_resolve (const char *arg, GError **error)
 
 	if (S_ISDIR (st.st_mode)) {
 		if (is_mount_root (path)) {
-			Target *target = target_new (TARGET_MOUNT, arg, path);
+			CtlTarget *target = ctl_target_new (CTL_TARGET_MOUNT, arg, path);
 
 			target->mount = g_strdup (path);
 			return target;
 		}
 		if (base[0] != '.' && is_mount_root (parent))
-			return target_new_mapping (arg, parent, base);
-		return target_new (TARGET_DIR, arg, path);
+			return ctl_target_new_mapping (arg, parent, base);
+		return ctl_target_new (CTL_TARGET_DIR, arg, path);
 	}
 
 	if (S_ISREG (st.st_mode)) {
@@ -159,9 +159,9 @@ target_resolve (const char *arg, GError **error)
 			g_autofree char *name = g_path_get_basename (parent);
 
 			if (name[0] != '.' && is_mount_root (mount))
-				return target_new_mapping (arg, mount, name);
+				return ctl_target_new_mapping (arg, mount, name);
 		}
-		return target_new (TARGET_FILE, arg, path);
+		return ctl_target_new (CTL_TARGET_FILE, arg, path);
 	}
 
 	ctl_set_error (error, EINVAL, "%s: neither a regular file nor a directory", arg);
@@ -169,29 +169,29 @@ target_resolve (const char *arg, GError **error)
 }
 
 /**
- * target_resolve_mount:
+ * ctl_target_resolve_mount:
  * @arg: a path from the command line
  * @error: return location for an error
  *
  * Returns: (transfer full) (nullable): the mount whose root is @arg
  */
-Target *
-target_resolve_mount (const char *arg, GError **error)
+CtlTarget *
+ctl_target_resolve_mount (const char *arg, GError **error)
 {
-	g_autoptr (Target) target = target_resolve (arg, error);
+	g_autoptr (CtlTarget) target = ctl_target_resolve (arg, error);
 
 	if (target == NULL)
 		return NULL;
 	switch (target->kind) {
-	case TARGET_MOUNT:
+	case CTL_TARGET_MOUNT:
 		return g_steal_pointer (&target);
-	case TARGET_MAPPING:
+	case CTL_TARGET_MAPPING:
 		ctl_set_error (error, EINVAL,
 			       "%s: this is a mapping; give the root of its mount, %s", arg,
 			       target->mount);
 		return NULL;
-	case TARGET_FILE:
-	case TARGET_DIR:
+	case CTL_TARGET_FILE:
+	case CTL_TARGET_DIR:
 	default:
 		ctl_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
 		return NULL;
@@ -199,30 +199,30 @@ target_resolve_mount (const char *arg, GError **error)
 }
 
 /**
- * target_resolve_mapping:
+ * ctl_target_resolve_mapping:
  * @arg: a path from the command line, MOUNT/NAME
  * @error: return location for an error
  *
  * Returns: (transfer full) (nullable): the mapping @arg names
  */
-Target *
-target_resolve_mapping (const char *arg, GError **error)
+CtlTarget *
+ctl_target_resolve_mapping (const char *arg, GError **error)
 {
-	g_autoptr (Target) target = target_resolve (arg, error);
+	g_autoptr (CtlTarget) target = ctl_target_resolve (arg, error);
 
 	if (target == NULL)
 		return NULL;
 	switch (target->kind) {
-	case TARGET_MAPPING:
+	case CTL_TARGET_MAPPING:
 		return g_steal_pointer (&target);
-	case TARGET_MOUNT:
+	case CTL_TARGET_MOUNT:
 		ctl_set_error (error, EINVAL,
 			       "%s: this is the root of an mmapfs mount; name a mapping in it, "
 			       "as MOUNT/NAME",
 			       arg);
 		return NULL;
-	case TARGET_FILE:
-	case TARGET_DIR:
+	case CTL_TARGET_FILE:
+	case CTL_TARGET_DIR:
 	default:
 		ctl_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
 		return NULL;
@@ -230,7 +230,7 @@ target_resolve_mapping (const char *arg, GError **error)
 }
 
 /**
- * target_resolve_new_mapping:
+ * ctl_target_resolve_new_mapping:
  * @arg: MOUNT/NAME for a mapping to create, or MOUNT alone
  * @fallback_name: (nullable): the name to use when @arg is MOUNT alone
  * @error: return location for an error
@@ -240,8 +240,8 @@ target_resolve_mapping (const char *arg, GError **error)
  *
  * Returns: (transfer full) (nullable): a mapping target
  */
-Target *
-target_resolve_new_mapping (const char *arg, const char *fallback_name, GError **error)
+CtlTarget *
+ctl_target_resolve_new_mapping (const char *arg, const char *fallback_name, GError **error)
 {
 	g_autofree char *path = g_canonicalize_filename (arg, NULL);
 	g_autofree char *parent = NULL;
@@ -257,7 +257,7 @@ target_resolve_new_mapping (const char *arg, const char *fallback_name, GError *
 			return NULL;
 		}
 		shown = g_build_filename (arg, fallback_name, NULL);
-		return target_new_mapping (shown, path, fallback_name);
+		return ctl_target_new_mapping (shown, path, fallback_name);
 	}
 
 	parent = g_path_get_dirname (path);
@@ -274,7 +274,7 @@ target_resolve_new_mapping (const char *arg, const char *fallback_name, GError *
 		ctl_set_error (error, EINVAL, "%s: %s is not an mmapfs mount", arg, parent);
 		return NULL;
 	}
-	return target_new_mapping (arg, parent, base);
+	return ctl_target_new_mapping (arg, parent, base);
 }
 
 static gint
@@ -284,7 +284,7 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 /**
- * mount_list_mappings:
+ * ctl_mount_list_mappings:
  * @mount: a mount target
  * @error: return location for an error
  *
@@ -292,7 +292,7 @@ compare_names (gconstpointer a, gconstpointer b)
  *   mount, sorted, so that output does not depend on the daemon's order
  */
 GPtrArray *
-mount_list_mappings (const Target *mount, GError **error)
+ctl_mount_list_mappings (const CtlTarget *mount, GError **error)
 {
 	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 	g_autoptr (GDir) dir = NULL;
@@ -320,19 +320,19 @@ mount_list_mappings (const Target *mount, GError **error)
 }
 
 /**
- * mount_mapping_target:
+ * ctl_mount_mapping_target:
  * @mount: a mount target
  * @name: a mapping's name in it
  *
  * Returns: (transfer full): the mapping as a target, shown under the
  *   mount's name as the user gave it
  */
-Target *
-mount_mapping_target (const Target *mount, const char *name)
+CtlTarget *
+ctl_mount_mapping_target (const CtlTarget *mount, const char *name)
 {
 	g_autofree char *shown = g_build_filename (mount->shown, name, NULL);
 
-	return target_new_mapping (shown, mount->mount, name);
+	return ctl_target_new_mapping (shown, mount->mount, name);
 }
 
 /**
@@ -381,7 +381,7 @@ read_fd_all (int fd, gsize *out_len, GError **error)
  * Returns: (transfer full) (nullable): the node's text, as read afresh
  */
 char *
-mapping_read_node (const Target *mapping, const char *node, GError **error)
+mapping_read_node (const CtlTarget *mapping, const char *node, GError **error)
 {
 	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
 	g_autoptr (GError) local_error = NULL;
@@ -413,7 +413,7 @@ mapping_read_node (const Target *mapping, const char *node, GError **error)
  * mapping's last_error (DESIGN §3). NULL when there is none to give.
  */
 static char *
-mapping_last_error (const Target *mapping)
+mapping_last_error (const CtlTarget *mapping)
 {
 	g_autoptr (Info) info = mapping_read_info (mapping, NULL);
 	const char *sentence;
@@ -427,7 +427,7 @@ mapping_last_error (const Target *mapping)
 }
 
 static void
-set_write_error (GError **error, const Target *mapping, const char *node, int err)
+set_write_error (GError **error, const CtlTarget *mapping, const char *node, int err)
 {
 	g_autofree char *sentence = mapping_last_error (mapping);
 
@@ -451,7 +451,7 @@ set_write_error (GError **error, const Target *mapping, const char *node, int er
  * Returns: %TRUE when the daemon accepted the line
  */
 gboolean
-mapping_write_node (const Target *mapping, const char *node, const char *text, GError **error)
+mapping_write_node (const CtlTarget *mapping, const char *node, const char *text, GError **error)
 {
 	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
 	gsize len = strlen (text);
@@ -501,7 +501,7 @@ mapping_write_node (const Target *mapping, const char *node, const char *text, G
  * Returns: (transfer full) (nullable): the parsed `info` node
  */
 Info *
-mapping_read_info (const Target *mapping, GError **error)
+mapping_read_info (const CtlTarget *mapping, GError **error)
 {
 	g_autofree char *text = mapping_read_node (mapping, "info", error);
 
@@ -520,7 +520,7 @@ mapping_read_info (const Target *mapping, GError **error)
  * Returns: %TRUE on success
  */
 gboolean
-mapping_read_u64 (const Target *mapping, const char *node, guint64 *out_value, GError **error)
+mapping_read_u64 (const CtlTarget *mapping, const char *node, guint64 *out_value, GError **error)
 {
 	g_autofree char *text = mapping_read_node (mapping, node, error);
 
@@ -555,7 +555,7 @@ control_outcome_sentence (const char *outcome)
 }
 
 /**
- * mount_control:
+ * ctl_mount_control:
  * @mount: a mount target
  * @lines: (array length=n_lines): commands, without newlines
  * @n_lines: how many
@@ -572,8 +572,8 @@ control_outcome_sentence (const char *outcome)
  * Returns: %TRUE when every line was applied
  */
 gboolean
-mount_control (const Target *mount, const char *const *lines, guint n_lines, guint *out_failed,
-	       GError **error)
+ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lines,
+		   guint *out_failed, GError **error)
 {
 	g_autofree char *path = g_build_filename (mount->mount, ".control", NULL);
 	int fd;
@@ -622,7 +622,7 @@ mount_control (const Target *mount, const char *const *lines, guint n_lines, gui
 }
 
 /**
- * mount_read_control:
+ * ctl_mount_read_control:
  * @mount: a mount target
  * @error: return location for an error
  *
@@ -630,7 +630,7 @@ mount_control (const Target *mount, const char *const *lines, guint n_lines, gui
  *   open: one `map`/`anon` line per mapping
  */
 char *
-mount_read_control (const Target *mount, GError **error)
+ctl_mount_read_control (const CtlTarget *mount, GError **error)
 {
 	g_autofree char *path = g_build_filename (mount->mount, ".control", NULL);
 	g_autoptr (GError) local_error = NULL;

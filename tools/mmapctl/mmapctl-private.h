@@ -48,7 +48,7 @@ typedef struct {
 	char *range;
 	char *start;
 	char *end;
-} Options;
+} CtlOptions;
 
 /* A byte range given as START:LENGTH (LENGTH omitted: to the end). */
 typedef struct {
@@ -59,11 +59,11 @@ typedef struct {
 } Range;
 
 typedef enum {
-	TARGET_MOUNT,
-	TARGET_MAPPING,
-	TARGET_FILE,
-	TARGET_DIR,
-} TargetKind;
+	CTL_TARGET_MOUNT,
+	CTL_TARGET_MAPPING,
+	CTL_TARGET_FILE,
+	CTL_TARGET_DIR,
+} CtlTargetKind;
 
 /*
  * A path from the command line, classified. For a mount, @mount is its
@@ -72,16 +72,16 @@ typedef enum {
  * output call it (the path as the user wrote it).
  */
 typedef struct {
-	TargetKind kind;
+	CtlTargetKind kind;
 	char *shown;
 	char *path;
 	char *mount;
 	char *name;
 	char *dir;
-} Target;
+} CtlTarget;
 
-void target_free (Target *target);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
+void ctl_target_free (CtlTarget *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlTarget, ctl_target_free)
 
 /* "key: value" lines of a mapping's info node, in their order. */
 typedef struct {
@@ -95,23 +95,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Info, info_free)
 /* mmapctl-mount.c: paths, nodes, `.control` transactions */
 void ctl_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
 gboolean is_mount_root (const char *dir);
-Target *target_new_file (const char *shown, const char *path);
-Target *target_resolve (const char *arg, GError **error);
-Target *target_resolve_mount (const char *arg, GError **error);
-Target *target_resolve_mapping (const char *arg, GError **error);
-Target *target_resolve_new_mapping (const char *arg, const char *fallback_name, GError **error);
-GPtrArray *mount_list_mappings (const Target *mount, GError **error);
-Target *mount_mapping_target (const Target *mount, const char *name);
+CtlTarget *ctl_target_new_file (const char *shown, const char *path);
+CtlTarget *ctl_target_resolve (const char *arg, GError **error);
+CtlTarget *ctl_target_resolve_mount (const char *arg, GError **error);
+CtlTarget *ctl_target_resolve_mapping (const char *arg, GError **error);
+CtlTarget *ctl_target_resolve_new_mapping (const char *arg, const char *fallback_name,
+					   GError **error);
+GPtrArray *ctl_mount_list_mappings (const CtlTarget *mount, GError **error);
+CtlTarget *ctl_mount_mapping_target (const CtlTarget *mount, const char *name);
 char *read_fd_all (int fd, gsize *out_len, GError **error);
-char *mapping_read_node (const Target *mapping, const char *node, GError **error);
-gboolean mapping_write_node (const Target *mapping, const char *node, const char *text,
+char *mapping_read_node (const CtlTarget *mapping, const char *node, GError **error);
+gboolean mapping_write_node (const CtlTarget *mapping, const char *node, const char *text,
 			     GError **error);
-Info *mapping_read_info (const Target *mapping, GError **error);
-gboolean mapping_read_u64 (const Target *mapping, const char *node, guint64 *out_value,
+Info *mapping_read_info (const CtlTarget *mapping, GError **error);
+gboolean mapping_read_u64 (const CtlTarget *mapping, const char *node, guint64 *out_value,
 			   GError **error);
-gboolean mount_control (const Target *mount, const char *const *lines, guint n_lines,
-			guint *out_failed, GError **error);
-char *mount_read_control (const Target *mount, GError **error);
+gboolean ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lines,
+			    guint *out_failed, GError **error);
+char *ctl_mount_read_control (const CtlTarget *mount, GError **error);
 
 Info *info_parse (const char *text);
 const char *info_get (const Info *info, const char *key);
@@ -129,26 +130,26 @@ gboolean check_one_word (const char *what, const char *text, GError **error);
 char *format_size (guint64 bytes);
 
 /* mmapctl-commands.c: requests to a mount */
-gboolean cmd_map (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_anon (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_unmap (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_list (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_stat (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_resize (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_advise (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_flush (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_move (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_save (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_restore (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_anon (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_unmap (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_stat (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_resize (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_advise (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_flush (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_move (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_save (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 /* mmapctl-find.c: find and rfind over a mapping's data or a file */
-gboolean cmd_find (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_rfind (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_find (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_rfind (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 /* mmapctl-vm.c: the vmtouch workflows */
-gboolean cmd_resident (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_touch (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_evict (Options *opts, char **args, guint n_args, GError **error);
-gboolean cmd_lock (Options *opts, char **args, guint n_args, GError **error);
+gboolean cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_touch (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_evict (CtlOptions *opts, char **args, guint n_args, GError **error);
+gboolean cmd_lock (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 G_END_DECLS

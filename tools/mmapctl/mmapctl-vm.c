@@ -88,7 +88,7 @@ typedef struct {
 } Progress;
 
 static void
-progress_init (Progress *p, const Options *opts, const char *verb, guint64 total)
+progress_init (Progress *p, const CtlOptions *opts, const char *verb, guint64 total)
 {
 	*p = (Progress) {
 		.enabled = !opts->quiet && total >= PROGRESS_MIN && isatty (STDERR_FILENO),
@@ -184,7 +184,7 @@ walk_dir (const char *path, const char *shown, dev_t dev, GPtrArray *items, gboo
 		if (S_ISDIR (st.st_mode) && st.st_dev == dev)
 			walk_dir (child, child_shown, dev, items, failed);
 		else if (S_ISREG (st.st_mode))
-			g_ptr_array_add (items, target_new_file (child_shown, child));
+			g_ptr_array_add (items, ctl_target_new_file (child_shown, child));
 	}
 }
 
@@ -196,11 +196,11 @@ walk_dir (const char *path, const char *shown, dev_t dev, GPtrArray *items, gboo
 static GPtrArray *
 expand_targets (char **args, guint n_args, gboolean *failed)
 {
-	GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) target_free);
+	GPtrArray *items = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_target_free);
 
 	for (guint i = 0; i < n_args; i++) {
 		g_autoptr (GError) local_error = NULL;
-		g_autoptr (Target) target = target_resolve (args[i], &local_error);
+		g_autoptr (CtlTarget) target = ctl_target_resolve (args[i], &local_error);
 		g_autoptr (GPtrArray) names = NULL;
 		struct stat st;
 
@@ -209,22 +209,22 @@ expand_targets (char **args, guint n_args, gboolean *failed)
 			continue;
 		}
 		switch (target->kind) {
-		case TARGET_MOUNT:
-			names = mount_list_mappings (target, &local_error);
+		case CTL_TARGET_MOUNT:
+			names = ctl_mount_list_mappings (target, &local_error);
 			if (names == NULL) {
 				report_error (local_error, failed);
 				break;
 			}
 			for (guint j = 0; j < names->len; j++)
 				g_ptr_array_add (items,
-						 mount_mapping_target (target, names->pdata[j]));
+						 ctl_mount_mapping_target (target, names->pdata[j]));
 			break;
-		case TARGET_DIR:
+		case CTL_TARGET_DIR:
 			if (stat (target->path, &st) == 0)
 				walk_dir (target->path, target->shown, st.st_dev, items, failed);
 			break;
-		case TARGET_MAPPING:
-		case TARGET_FILE:
+		case CTL_TARGET_MAPPING:
+		case CTL_TARGET_FILE:
 		default:
 			g_ptr_array_add (items, g_steal_pointer (&target));
 			break;
@@ -315,7 +315,7 @@ clip_runs (GArray *runs, guint64 first, guint64 count, guint64 *out_resident)
 }
 
 static Residency *
-mapping_residency (const Target *mapping, const Range *range, GError **error)
+mapping_residency (const CtlTarget *mapping, const Range *range, GError **error)
 {
 	g_autoptr (Residency) r = g_new0 (Residency, 1);
 	g_autoptr (Info) info = NULL;
@@ -360,7 +360,7 @@ mapping_residency (const Target *mapping, const Range *range, GError **error)
  * *out_region stays NULL for an empty file, which has no pages at all.
  */
 static gboolean
-file_map_range (const Target *file, const Range *range, MmapfsRegion **out_region,
+file_map_range (const CtlTarget *file, const Range *range, MmapfsRegion **out_region,
 		guint64 *out_first, guint64 *out_count, guint64 *out_length, GError **error)
 {
 	guint64 page_size = mmapfs_region_page_size ();
@@ -430,7 +430,7 @@ runs_from_vector (GBytes *vector, guint64 first, guint64 *out_resident)
 }
 
 static Residency *
-file_residency (const Target *file, const Range *range, GError **error)
+file_residency (const CtlTarget *file, const Range *range, GError **error)
 {
 	g_autoptr (Residency) r = g_new0 (Residency, 1);
 	g_autoptr (MmapfsRegion) region = NULL;
@@ -457,9 +457,9 @@ file_residency (const Target *file, const Range *range, GError **error)
 }
 
 static Residency *
-target_residency (const Target *target, const Range *range, GError **error)
+ctl_target_residency (const CtlTarget *target, const Range *range, GError **error)
 {
-	if (target->kind == TARGET_MAPPING)
+	if (target->kind == CTL_TARGET_MAPPING)
 		return mapping_residency (target, range, error);
 	return file_residency (target, range, error);
 }
@@ -564,7 +564,7 @@ json_add_residency (JsonBuilder *builder, const Residency *r)
 /* Prints what the residencies say: a line each (and a bar with --bar),
  * then a total when there is more than one; or the JSON document. */
 static void
-print_residencies (const Options *opts, GPtrArray *list)
+print_residencies (const CtlOptions *opts, GPtrArray *list)
 {
 	guint64 resident = 0, total = 0;
 	guint64 page_size = mmapfs_region_page_size ();
@@ -612,7 +612,7 @@ print_residencies (const Options *opts, GPtrArray *list)
 }
 
 static gboolean
-get_range_option (const Options *opts, Range *out_range, GError **error)
+get_range_option (const CtlOptions *opts, Range *out_range, GError **error)
 {
 	*out_range = (Range) { 0 };
 	return opts->range == NULL || parse_range_arg (opts->range, out_range, error);
@@ -620,14 +620,14 @@ get_range_option (const Options *opts, Range *out_range, GError **error)
 
 /* Measures every target again, after work, and prints the result. */
 static gboolean
-report_after (const Options *opts, GPtrArray *targets, const Range *range, gboolean failed,
+report_after (const CtlOptions *opts, GPtrArray *targets, const Range *range, gboolean failed,
 	      GError **error)
 {
 	g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) residency_free);
 
 	for (guint i = 0; i < targets->len; i++) {
 		g_autoptr (GError) local_error = NULL;
-		Residency *r = target_residency (targets->pdata[i], range, &local_error);
+		Residency *r = ctl_target_residency (targets->pdata[i], range, &local_error);
 
 		if (r == NULL)
 			report_error (local_error, &failed);
@@ -643,7 +643,7 @@ report_after (const Options *opts, GPtrArray *targets, const Range *range, gbool
 }
 
 gboolean
-cmd_resident (Options *opts, char **args, guint n_args, GError **error)
+cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (GPtrArray) targets = NULL;
 	gboolean failed = FALSE;
@@ -672,7 +672,7 @@ advice_value (const char *name)
 
 /* Sends ADVICE for [start, start + length) to a mapping, chunk by chunk. */
 static gboolean
-mapping_advise_span (const Target *mapping, const char *advice, guint64 start, guint64 length,
+mapping_advise_span (const CtlTarget *mapping, const char *advice, guint64 start, guint64 length,
 		     Progress *progress, guint64 *done, GError **error)
 {
 	for (guint64 off = 0; off < length; off += WORK_CHUNK) {
@@ -720,9 +720,9 @@ span_bytes (const Residency *r, guint64 first_page, guint64 n_pages)
 }
 
 static gboolean
-touch_one (const Options *opts, const Target *target, const Range *range, GError **error)
+touch_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, GError **error)
 {
-	g_autoptr (Residency) r = target_residency (target, range, error);
+	g_autoptr (Residency) r = ctl_target_residency (target, range, error);
 	g_autoptr (MmapfsRegion) region = NULL;
 	guint64 first, count, length;
 	guint64 bytes, done = 0;
@@ -735,7 +735,7 @@ touch_one (const Options *opts, const Target *target, const Range *range, GError
 	progress_init (&progress, opts, "touch", bytes);
 	progress_update (&progress, 0);
 
-	if (target->kind == TARGET_MAPPING) {
+	if (target->kind == CTL_TARGET_MAPPING) {
 		ok = mapping_advise_span (target, "populate_read", r->first_page * r->page_size,
 					  bytes, &progress, &done, error);
 	} else {
@@ -767,9 +767,9 @@ touch_one (const Options *opts, const Target *target, const Range *range, GError
  * be opened (another user's, or anonymous memory).
  */
 static void
-drop_leftovers (const Target *target, const Range *range)
+drop_leftovers (const CtlTarget *target, const Range *range)
 {
-	g_autoptr (Residency) r = target_residency (target, range, NULL);
+	g_autoptr (Residency) r = ctl_target_residency (target, range, NULL);
 	int fd;
 
 	if (r == NULL || r->resident == 0 || r->backing == NULL)
@@ -793,9 +793,9 @@ drop_leftovers (const Target *target, const Range *range)
  * the file for why).
  */
 static gboolean
-evict_one (const Options *opts, const Target *target, const Range *range, GError **error)
+evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, GError **error)
 {
-	g_autoptr (Residency) r = target_residency (target, range, error);
+	g_autoptr (Residency) r = ctl_target_residency (target, range, error);
 	g_autoptr (MmapfsRegion) region = NULL;
 	guint64 first = 0, count, length;
 	guint64 bytes = 0, done = 0;
@@ -805,7 +805,7 @@ evict_one (const Options *opts, const Target *target, const Range *range, GError
 
 	if (r == NULL)
 		return FALSE;
-	if (target->kind == TARGET_FILE) {
+	if (target->kind == CTL_TARGET_FILE) {
 		populate = advice_value ("populate_read");
 		pageout = advice_value ("pageout");
 		if (populate < 0 || pageout < 0) {
@@ -832,7 +832,7 @@ evict_one (const Options *opts, const Target *target, const Range *range, GError
 		guint64 n = span_bytes (r, run->first, run->last - run->first + 1);
 		guint64 start = run->first * r->page_size;
 
-		if (target->kind == TARGET_MAPPING) {
+		if (target->kind == CTL_TARGET_MAPPING) {
 			ok = mapping_advise_span (target, "populate_read", start, n, NULL, NULL,
 						  error) &&
 			     mapping_advise_span (target, "pageout", start, n, &progress, &done,
@@ -855,11 +855,11 @@ evict_one (const Options *opts, const Target *target, const Range *range, GError
 	return ok;
 }
 
-typedef gboolean (*WorkFunc) (const Options *opts, const Target *target, const Range *range,
+typedef gboolean (*WorkFunc) (const CtlOptions *opts, const CtlTarget *target, const Range *range,
 			      GError **error);
 
 static gboolean
-run_work (Options *opts, char **args, guint n_args, WorkFunc work, GError **error)
+run_work (CtlOptions *opts, char **args, guint n_args, WorkFunc work, GError **error)
 {
 	g_autoptr (GPtrArray) targets = NULL;
 	gboolean failed = FALSE;
@@ -880,13 +880,13 @@ run_work (Options *opts, char **args, guint n_args, WorkFunc work, GError **erro
 }
 
 gboolean
-cmd_touch (Options *opts, char **args, guint n_args, GError **error)
+cmd_touch (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	return run_work (opts, args, n_args, touch_one, error);
 }
 
 gboolean
-cmd_evict (Options *opts, char **args, guint n_args, GError **error)
+cmd_evict (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	return run_work (opts, args, n_args, evict_one, error);
 }
@@ -909,7 +909,7 @@ quit_loop (gpointer user_data)
  * SIGINT, SIGTERM or SIGHUP, and exits 0.
  */
 gboolean
-cmd_lock (Options *opts, char **args, guint n_args, GError **error)
+cmd_lock (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (GPtrArray) targets = NULL;
 	g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func (
@@ -937,10 +937,10 @@ cmd_lock (Options *opts, char **args, guint n_args, GError **error)
 	targets = expand_targets (args, n_args, &failed);
 
 	for (guint i = 0; i < targets->len; i++) {
-		const Target *target = targets->pdata[i];
+		const CtlTarget *target = targets->pdata[i];
 		g_autoptr (GError) local_error = NULL;
 
-		if (target->kind == TARGET_MAPPING) {
+		if (target->kind == CTL_TARGET_MAPPING) {
 			/* The lock node takes the whole mapping (DESIGN §2.4). */
 			if (range.given) {
 				ctl_set_error (&local_error, EINVAL,
@@ -972,7 +972,7 @@ cmd_lock (Options *opts, char **args, guint n_args, GError **error)
 			continue;
 		}
 		if (!opts->quiet) {
-			Residency *r = target_residency (target, &range, &local_error);
+			Residency *r = ctl_target_residency (target, &range, &local_error);
 
 			if (r == NULL)
 				report_error (local_error, &failed);

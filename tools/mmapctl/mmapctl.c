@@ -47,7 +47,7 @@ enum {
 	OPT_FIND = 1 << 7,
 };
 
-static Options opts;
+static CtlOptions opts;
 
 typedef struct {
 	guint group;
@@ -99,7 +99,7 @@ static const OptionEntry option_entries[] = {
 	    "NEEDLE is hexadecimal bytes, such as 0d0a or 0d:0a", NULL } },
 };
 
-typedef gboolean (*CommandFunc) (Options *opts, char **args, guint n_args, GError **error);
+typedef gboolean (*CommandFunc) (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 typedef struct {
 	const char *name;
