@@ -3,8 +3,8 @@
  * What the files of mmapfs-bench share: the targets and metrics it
  * measures, the run's options and state, the temporary tree and the
  * daemons it mounts (mmapfs-bench-mount.c), and the workloads that time
- * one target once (mmapfs-bench-work.c). mmapfs-bench.c runs the rounds
- * and prints the table, the goals and the JSON.
+ * one target once (mmapfs-bench-work.c). mmapfs-bench.c runs the rounds;
+ * mmapfs-bench-report.c prints the table, the goals and the JSON.
  *
  * Every number is a ratio to native file I/O on the same backing file in
  * the same run, so the workloads are built to be comparable: the same
@@ -126,6 +126,12 @@ typedef struct {
 
 /* mmapfs-bench.c */
 const char *bench_target_name (BenchTarget target);
+gboolean bench_target_available (Bench *b, BenchTarget t);
+
+/* mmapfs-bench-report.c: the goals, the table and the JSON */
+GPtrArray *bench_evaluate_goals (Bench *b);
+void bench_print_table (Bench *b, const char *daemon, GPtrArray *goals);
+void bench_print_json (Bench *b, const char *daemon, GPtrArray *goals);
 
 /* mmapfs-bench-mount.c: signals, the temporary tree, daemons, /proc */
 extern volatile sig_atomic_t bench_stop;
