@@ -146,8 +146,42 @@ gboolean cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **erro
 gboolean cmd_find (CtlOptions *opts, char **args, guint n_args, GError **error);
 gboolean cmd_rfind (CtlOptions *opts, char **args, guint n_args, GError **error);
 
-/* mmapctl-vm.c: the vmtouch workflows */
+/* A run of resident pages, FIRST to LAST inclusive (the resident node's A-B). */
+typedef struct {
+	guint64 first;
+	guint64 last;
+} Run;
+
+/* What is resident of one mapping or file, in a range of its pages. */
+typedef struct {
+	char *shown;
+	gboolean is_mapping;
+	char *backing;	     /* the file the pages belong to; NULL for anonymous memory */
+	guint64 file_offset; /* where the mapping starts in it */
+	guint64 page_size;
+	guint64 first_page; /* of the range looked at */
+	guint64 n_pages;    /* in the range */
+	guint64 length;	    /* bytes of the whole file or mapping */
+	guint64 resident;   /* resident pages in the range */
+	GArray *runs;	    /* Run: resident pages by absolute index, ascending */
+} Residency;
+
+void residency_free (Residency *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Residency, residency_free)
+
+/* mmapctl-resident.c: expanding paths, measuring and printing residency */
+GPtrArray *expand_targets (char **args, guint n_args, gboolean *failed);
+gboolean file_map_range (const CtlTarget *file, const Range *range, MmapfsRegion **out_region,
+			 guint64 *out_first, guint64 *out_count, guint64 *out_length,
+			 GError **error);
+Residency *ctl_target_residency (const CtlTarget *target, const Range *range, GError **error);
+void print_residencies (const CtlOptions *opts, GPtrArray *list);
+gboolean get_range_option (const CtlOptions *opts, Range *out_range, GError **error);
+gboolean report_after (const CtlOptions *opts, GPtrArray *targets, const Range *range,
+		       gboolean failed, GError **error);
 gboolean cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error);
+
+/* mmapctl-vm.c: touch, evict and lock */
 gboolean cmd_touch (CtlOptions *opts, char **args, guint n_args, GError **error);
 gboolean cmd_evict (CtlOptions *opts, char **args, guint n_args, GError **error);
 gboolean cmd_lock (CtlOptions *opts, char **args, guint n_args, GError **error);
