@@ -114,16 +114,15 @@ gboolean ctl_mount_control (const CtlTarget *mount, const char *const *lines, gu
 			    guint *out_failed, GError **error);
 char *ctl_mount_read_control (const CtlTarget *mount, GError **error);
 
+/* mmapctl-info.c: the info format; JSON output (schema in tools/mmapctl/mmapctl.rst) */
 Info *info_parse (const char *text);
 const char *info_get (const Info *info, const char *key);
 gboolean info_get_u64 (const Info *info, const char *key, guint64 *out_value);
-
-/* JSON output (schema in tools/mmapctl/mmapctl.rst) */
 char *json_path_string (const char *path);
 void json_add_info (JsonBuilder *builder, const Info *info);
 void json_print (JsonBuilder *builder);
 
-/* Numbers and ranges of the command line (DESIGN §2.4 grammar) */
+/* mmapctl-args.c: numbers and ranges of the command line (DESIGN §2.4 grammar) */
 gboolean parse_number_arg (const char *what, const char *text, guint64 *out_value, GError **error);
 gboolean parse_range_arg (const char *text, Range *out_range, GError **error);
 gboolean check_one_word (const char *what, const char *text, GError **error);
