@@ -4,7 +4,7 @@
  * measures, the run's options and state, the temporary tree and the
  * daemons it mounts (mmapfs-bench-mount.c), and the workloads that time
  * one target once (mmapfs-bench-work.c). mmapfs-bench.c runs the rounds;
- * mmapfs-bench-report.c prints the table, the goals and the JSON.
+ * mmapfs-bench-report.c prints the table and the JSON.
  *
  * Every number is a ratio to native file I/O on the same backing file in
  * the same run, so the workloads are built to be comparable: the same
@@ -128,10 +128,9 @@ typedef struct {
 const char *bench_target_name (BenchTarget target);
 gboolean bench_target_available (Bench *b, BenchTarget t);
 
-/* mmapfs-bench-report.c: the goals, the table and the JSON */
-GPtrArray *bench_evaluate_goals (Bench *b);
-void bench_print_table (Bench *b, const char *daemon, GPtrArray *goals);
-void bench_print_json (Bench *b, const char *daemon, GPtrArray *goals);
+/* mmapfs-bench-report.c: the table and the JSON */
+void bench_print_table (Bench *b, const char *daemon);
+void bench_print_json (Bench *b, const char *daemon);
 
 /* mmapfs-bench-mount.c: signals, the temporary tree, daemons, /proc */
 extern volatile sig_atomic_t bench_stop;

@@ -2,12 +2,12 @@
 /*
  * What mmapfs-bench prints once the rounds are over: the medians of each
  * cell with their ratios to native, as a table or as JSON with every
- * sample, and the goals of the performance issue.
+ * sample. It reports figures only; the goals they are judged against are
+ * a table in README.md ("Performance"), not part of the program.
  */
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/utsname.h>
 
 #include "mmapfs-bench-private.h"
@@ -42,24 +42,6 @@ static const char *const unit_names[] = {
 	[UNIT_MS_PER_GIB] = "ms/GiB",
 	[UNIT_US_PER_OP] = "us/op",
 };
-
-/* A goal of the issue, evaluated over the medians. */
-typedef struct {
-	char *text;
-	char *detail;
-	double value; /* NAN when it could not be measured */
-	double threshold;
-	gboolean at_most; /* value <= threshold, else value >= threshold */
-	gboolean met;
-} Goal;
-
-static void
-goal_free (Goal *goal)
-{
-	g_free (goal->text);
-	g_free (goal->detail);
-	g_free (goal);
-}
 
 static double
 median (GArray *samples)
@@ -135,71 +117,6 @@ format_cell (Bench *b, Metric m, BenchTarget t, char *out, gsize size)
 		g_strlcpy (out, "-", size);
 }
 
-static char *
-mode_detail (Bench *b, Metric m, gboolean ratio, double *out_min, double *out_max)
-{
-	GString *s = g_string_new (NULL);
-
-	*out_min = NAN;
-	*out_max = NAN;
-	for (BenchTarget t = BENCH_TARGET_AUTO; t <= BENCH_TARGET_ALWAYS; t++) {
-		double v = ratio ? cell_ratio (b, m, t) : cell_median (b, m, t);
-		char text[32];
-
-		if (ratio)
-			g_snprintf (text, sizeof text, "%.3f", v);
-		else
-			format_value (text, sizeof text, metrics[m].unit, v);
-		g_string_append_printf (s, "%s%s %s", s->len ? ", " : "", bench_target_name (t),
-					isnan (v) ? "n/a" : text);
-		if (isnan (v))
-			continue;
-		*out_min = isnan (*out_min) ? v : MIN (*out_min, v);
-		*out_max = isnan (*out_max) ? v : MAX (*out_max, v);
-	}
-	return g_string_free (s, FALSE);
-}
-
-static void
-add_goal (GPtrArray *goals, char *text, char *detail, double value, double threshold,
-	  gboolean at_most)
-{
-	Goal *goal = g_new0 (Goal, 1);
-
-	goal->text = text;
-	goal->detail = detail;
-	goal->value = value;
-	goal->threshold = threshold;
-	goal->at_most = at_most;
-	goal->met = !isnan (value) && (at_most ? value <= threshold : value >= threshold);
-	g_ptr_array_add (goals, goal);
-}
-
-/* A goal over every mmapfs mode: the worst mode decides, unless @best. */
-static void
-add_mode_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, gboolean ratio,
-	       double threshold, gboolean at_most, gboolean best)
-{
-	double lo, hi;
-	char *detail = mode_detail (b, m, ratio, &lo, &hi);
-	double value = best == at_most ? lo : hi;
-
-	/* A mode that could not be measured fails an every-mode goal. */
-	if (!best && (strstr (detail, "n/a") != NULL))
-		value = NAN;
-	add_goal (goals, g_strdup (text), detail, value, threshold, at_most);
-}
-
-static void
-add_single_goal (Bench *b, GPtrArray *goals, const char *text, Metric m, BenchTarget t,
-		 double threshold)
-{
-	double v = cell_ratio (b, m, t);
-
-	add_goal (goals, g_strdup (text), g_strdup_printf ("%s %.3f", bench_target_name (t), v), v,
-		  threshold, FALSE);
-}
-
 /* The N / 1 ratio of per-op costs: the median of the paired slices. */
 static double
 maps_ratio (Bench *b, Metric one, Metric many)
@@ -211,68 +128,6 @@ maps_ratio (Bench *b, Metric one, Metric many)
 	return median (b->maps_pairs[i]);
 }
 
-static void
-add_maps_goal (Bench *b, GPtrArray *goals, const char *node, Metric one, Metric many)
-{
-	double v1 = cell_median (b, one, BENCH_TARGET_AUTO);
-	double vn = cell_median (b, many, BENCH_TARGET_AUTO);
-
-	char t1[32], tn[32];
-
-	format_value (t1, sizeof t1, UNIT_US_PER_OP, v1);
-	format_value (tn, sizeof tn, UNIT_US_PER_OP, vn);
-	add_goal (goals,
-		  g_strdup_printf ("%s per-op cost, %u mappings / 1 mapping <= 1.15", node,
-				   b->mappings),
-		  g_strdup_printf ("1: %s us, %u: %s us (medians); paired slices: %.3f", t1,
-				   b->mappings, tn, maps_ratio (b, one, many)),
-		  maps_ratio (b, one, many), 1.15, TRUE);
-}
-
-/*
- * The goals of the performance issue. "Every mode" goals are decided by
- * the worst mode; the issue's "in the best cache mode" one by the best.
- * "The same" per-op cost is read as within 15%, the spread of repeated
- * runs of these loops on an idle machine.
- */
-GPtrArray *
-bench_evaluate_goals (Bench *b)
-{
-	GPtrArray *goals = g_ptr_array_new_with_free_func ((GDestroyNotify)goal_free);
-	static const struct {
-		Metric metric;
-		const char *text;
-	} controls[] = {
-		{ METRIC_CTL_ADVISE, "advise open-write-close >= 20000 op/s, every mode" },
-		{ METRIC_CTL_FLUSH, "flush open-write-close >= 20000 op/s, every mode" },
-		{ METRIC_CTL_SIZE, "size open-write-close >= 20000 op/s, every mode" },
-		{ METRIC_CTL_INFO, "info open-read-close >= 20000 op/s, every mode" },
-	};
-
-	add_mode_goal (b, goals, "seq read, FUSE cache cold, best mode >= 0.55",
-		       METRIC_SEQ_READ_COLD, TRUE, 0.55, FALSE, TRUE);
-	add_mode_goal (b, goals, "seq read, FUSE cache cold, every mode >= 0.40",
-		       METRIC_SEQ_READ_COLD, TRUE, 0.40, FALSE, FALSE);
-	add_single_goal (b, goals, "seq read, kernel cache warm, cache=always >= 0.90",
-			 METRIC_SEQ_READ_WARM, BENCH_TARGET_ALWAYS, 0.90);
-	add_single_goal (b, goals, "seq read, warm within one open, cache=auto >= 0.90",
-			 METRIC_SEQ_READ_WARM, BENCH_TARGET_AUTO, 0.90);
-	add_mode_goal (b, goals, "seq write >= 0.50, every mode", METRIC_SEQ_WRITE, TRUE, 0.50,
-		       FALSE, FALSE);
-	add_mode_goal (b, goals, "4 KiB random pread, 1 job >= 0.11, every mode", METRIC_RAND_1,
-		       TRUE, 0.11, FALSE, FALSE);
-	add_mode_goal (b, goals, "4 KiB random pread, 2 jobs >= 0.11, every mode", METRIC_RAND_2,
-		       TRUE, 0.11, FALSE, FALSE);
-	add_mode_goal (b, goals, "CPU per GiB read (daemon + reader) <= 400 ms, every mode",
-		       METRIC_CPU_READ, FALSE, 400, TRUE, FALSE);
-	for (guint i = 0; i < G_N_ELEMENTS (controls); i++)
-		add_mode_goal (b, goals, controls[i].text, controls[i].metric, FALSE, 20000, FALSE,
-			       FALSE);
-	add_maps_goal (b, goals, "data", METRIC_MAPS_DATA_1, METRIC_MAPS_DATA_N);
-	add_maps_goal (b, goals, "info", METRIC_MAPS_INFO_1, METRIC_MAPS_INFO_N);
-	return goals;
-}
-
 static gboolean
 has_native (Metric m)
 {
@@ -280,7 +135,7 @@ has_native (Metric m)
 }
 
 void
-bench_print_table (Bench *b, const char *daemon, GPtrArray *goals)
+bench_print_table (Bench *b, const char *daemon)
 {
 	struct utsname un;
 	char cell[32];
@@ -336,14 +191,6 @@ bench_print_table (Bench *b, const char *daemon, GPtrArray *goals)
 	}
 	g_print ("(N = %u; N / 1 is the median over back-to-back pairs of slices)\n", b->mappings);
 
-	g_print ("\ngoals\n");
-	for (guint i = 0; i < goals->len; i++) {
-		Goal *goal = goals->pdata[i];
-
-		g_print ("  [%s] %s\n         %s\n", goal->met ? " met  " : "NOT MET", goal->text,
-			 goal->detail);
-	}
-
 	for (BenchTarget t = 0; t < N_TARGETS; t++)
 		if (b->skip[t] != NULL)
 			g_print ("\n%s: not measured: %s", bench_target_name (t), b->skip[t]);
@@ -378,7 +225,7 @@ json_add_string (JsonBuilder *jb, const char *name, const char *value)
 }
 
 void
-bench_print_json (Bench *b, const char *daemon, GPtrArray *goals)
+bench_print_json (Bench *b, const char *daemon)
 {
 	g_autoptr (JsonBuilder) jb = json_builder_new ();
 	g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -458,22 +305,6 @@ bench_print_json (Bench *b, const char *daemon, GPtrArray *goals)
 	}
 	json_builder_end_array (jb);
 
-	json_builder_set_member_name (jb, "goals");
-	json_builder_begin_array (jb);
-	for (guint i = 0; i < goals->len; i++) {
-		Goal *goal = goals->pdata[i];
-
-		json_builder_begin_object (jb);
-		json_add_string (jb, "goal", goal->text);
-		json_add_number (jb, "value", goal->value);
-		json_add_number (jb, "threshold", goal->threshold);
-		json_add_string (jb, "comparison", goal->at_most ? "<=" : ">=");
-		json_builder_set_member_name (jb, "met");
-		json_builder_add_boolean_value (jb, goal->met);
-		json_add_string (jb, "detail", goal->detail);
-		json_builder_end_object (jb);
-	}
-	json_builder_end_array (jb);
 	json_builder_set_member_name (jb, "mappings_pair_ratios");
 	json_builder_begin_object (jb);
 	for (guint i = 0; i < G_N_ELEMENTS (b->maps_pairs); i++) {
