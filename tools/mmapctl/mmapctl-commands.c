@@ -12,6 +12,7 @@
  * grammar.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -527,13 +528,79 @@ print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 	return TRUE;
 }
 
+/*
+ * Writes @text to @file atomically, so an interrupted save never leaves
+ * half a tree behind: a new file beside it (mode 0666 less the umask),
+ * synced when @file exists already (a crash then leaves the old listing
+ * or the new one), then renamed over it. Each failure keeps the errno of
+ * the call that failed, which GLib's g_file_set_contents() would not.
+ */
+static gboolean
+write_file_atomically (const char *file, const char *text, GError **error)
+{
+	g_autofree char *tmp = g_strconcat (file, ".XXXXXX", NULL);
+	gboolean existed = g_file_test (file, G_FILE_TEST_EXISTS);
+	gsize len = strlen (text);
+	gsize done = 0;
+	int fd, err;
+
+	fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = errno;
+		ctl_set_error (error, err, "%s: %s", file, g_strerror (err));
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = write (fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (gsize) n;
+	}
+	if (existed && fsync (fd) != 0)
+		goto fail;
+	err = close (fd);
+	fd = -1;
+	if (err != 0 || rename (tmp, file) != 0)
+		goto fail;
+	return TRUE;
+
+fail:
+	err = errno;
+	if (fd >= 0)
+		close (fd);
+	unlink (tmp);
+	ctl_set_error (error, err, "%s: %s", file, g_strerror (err));
+	return FALSE;
+}
+
+/* A whole file's bytes, the errno of open(2) or read(2) on failure. */
+static char *
+read_file (const char *file, GError **error)
+{
+	char *text;
+	int fd;
+
+	fd = open (file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		ctl_set_error (error, err, "%s", g_strerror (err));
+		return NULL;
+	}
+	text = read_fd_all (fd, NULL, error);
+	close (fd);
+	return text;
+}
+
 gboolean
 cmd_save (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (CtlTarget) mount = NULL;
 	g_autofree char *listing = NULL;
 	const char *file = n_args > 1 ? args[1] : "-";
-	g_autoptr (GError) local_error = NULL;
 
 	if (opts->json && strcmp (file, "-") != 0) {
 		g_set_error (error, USAGE_ERROR, EINVAL,
@@ -552,12 +619,7 @@ cmd_save (CtlOptions *opts, char **args, guint n_args, GError **error)
 		fputs (listing, stdout);
 		return TRUE;
 	}
-	/* Atomically, so an interrupted save never leaves half a tree behind. */
-	if (!g_file_set_contents (file, listing, -1, &local_error)) {
-		ctl_set_error (error, EIO, "%s", local_error->message);
-		return FALSE;
-	}
-	return TRUE;
+	return write_file_atomically (file, listing, error);
 }
 
 gboolean
@@ -581,10 +643,9 @@ cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 	if (strcmp (file, "-") == 0)
 		contents = read_fd_all (STDIN_FILENO, NULL, &local_error);
 	else
-		g_file_get_contents (file, &contents, NULL, &local_error);
+		contents = read_file (file, &local_error);
 	if (contents == NULL) {
-		ctl_set_error (error, local_error->domain == MMAPFS_ERROR ? local_error->code : EIO,
-			       "%s: %s", shown_file, local_error->message);
+		ctl_set_error (error, local_error->code, "%s: %s", shown_file, local_error->message);
 		return FALSE;
 	}
 

@@ -5,6 +5,7 @@
  * transactions. The `info` format and the JSON helpers are in
  * mmapctl-info.c, the number and range grammar in mmapctl-args.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -282,6 +283,41 @@ compare_names (gconstpointer a, gconstpointer b)
 }
 
 /**
+ * read_dir_names:
+ * @path: a directory
+ * @shown: what messages call it
+ * @error: return location for an error
+ *
+ * Reads a directory with opendir(2) rather than g_dir_open(), whose
+ * GFileError codes cannot be turned back into the errno.
+ *
+ * Returns: (transfer full) (element-type filename): the names in it but
+ *   "." and "..", sorted; or %NULL with the errno of opendir(2)
+ */
+GPtrArray *
+read_dir_names (const char *path, const char *shown, GError **error)
+{
+	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+	struct dirent *entry;
+	DIR *dir;
+
+	dir = opendir (path);
+	if (dir == NULL) {
+		int err = errno;
+
+		ctl_set_error (error, err, "%s: %s", shown, g_strerror (err));
+		return NULL;
+	}
+	while ((entry = readdir (dir)) != NULL) {
+		if (strcmp (entry->d_name, ".") != 0 && strcmp (entry->d_name, "..") != 0)
+			g_ptr_array_add (names, g_strdup (entry->d_name));
+	}
+	closedir (dir);
+	g_ptr_array_sort (names, compare_names);
+	return g_steal_pointer (&names);
+}
+
+/**
  * ctl_mount_list_mappings:
  * @mount: a mount target
  * @error: return location for an error
@@ -292,19 +328,15 @@ compare_names (gconstpointer a, gconstpointer b)
 GPtrArray *
 ctl_mount_list_mappings (const CtlTarget *mount, GError **error)
 {
-	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-	g_autoptr (GDir) dir = NULL;
-	GError *local_error = NULL;
-	const char *entry;
+	g_autoptr (GPtrArray) entries = read_dir_names (mount->mount, mount->shown, error);
+	g_autoptr (GPtrArray) names = NULL;
 
-	dir = g_dir_open (mount->mount, 0, &local_error);
-	if (dir == NULL) {
-		ctl_set_error (error, ENOENT, "%s: %s", mount->shown, local_error->message);
-		g_error_free (local_error);
+	if (entries == NULL)
 		return NULL;
-	}
-	/* g_dir_read_name() skips "." and ".."; .control is the only other dot name. */
-	while ((entry = g_dir_read_name (dir)) != NULL) {
+	names = g_ptr_array_new_with_free_func (g_free);
+	/* .control is the only dot name besides "." and "..". */
+	for (guint i = 0; i < entries->len; i++) {
+		const char *entry = entries->pdata[i];
 		g_autofree char *child = NULL;
 
 		if (entry[0] == '.')
@@ -313,7 +345,6 @@ ctl_mount_list_mappings (const CtlTarget *mount, GError **error)
 		if (g_file_test (child, G_FILE_TEST_IS_DIR))
 			g_ptr_array_add (names, g_strdup (entry));
 	}
-	g_ptr_array_sort (names, compare_names);
 	return g_steal_pointer (&names);
 }
 

@@ -101,6 +101,7 @@ CtlTarget *ctl_target_resolve_mount (const char *arg, GError **error);
 CtlTarget *ctl_target_resolve_mapping (const char *arg, GError **error);
 CtlTarget *ctl_target_resolve_new_mapping (const char *arg, const char *fallback_name,
 					   GError **error);
+GPtrArray *read_dir_names (const char *path, const char *shown, GError **error);
 GPtrArray *ctl_mount_list_mappings (const CtlTarget *mount, GError **error);
 CtlTarget *ctl_mount_mapping_target (const CtlTarget *mount, const char *name);
 char *read_fd_all (int fd, gsize *out_len, GError **error);

@@ -39,32 +39,16 @@ residency_free (Residency *r)
 /* Expanding paths                                                        */
 /* ---------------------------------------------------------------------- */
 
-static gint
-compare_strings (gconstpointer a, gconstpointer b)
-{
-	return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 static void
 walk_dir (const char *path, const char *shown, dev_t dev, GPtrArray *items, gboolean *failed)
 {
-	g_autoptr (GDir) dir = NULL;
 	g_autoptr (GError) local_error = NULL;
-	g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-	const char *entry;
+	g_autoptr (GPtrArray) names = read_dir_names (path, shown, &local_error);
 
-	dir = g_dir_open (path, 0, &local_error);
-	if (dir == NULL) {
-		g_autoptr (GError) shown_error = NULL;
-
-		ctl_set_error (&shown_error, EIO, "%s", local_error->message);
-		report_error (shown_error, failed);
+	if (names == NULL) {
+		report_error (local_error, failed);
 		return;
 	}
-	while ((entry = g_dir_read_name (dir)) != NULL)
-		g_ptr_array_add (names, g_strdup (entry));
-	g_ptr_array_sort (names, compare_strings);
-
 	for (guint i = 0; i < names->len; i++) {
 		g_autofree char *child = g_build_filename (path, names->pdata[i], NULL);
 		g_autofree char *child_shown = g_build_filename (shown, names->pdata[i], NULL);
