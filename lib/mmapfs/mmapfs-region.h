@@ -86,6 +86,10 @@ MMAPFS_EXPORT gboolean mmapfs_region_find (MmapfsRegion *self, const void *needl
 MMAPFS_EXPORT gboolean mmapfs_region_rfind (MmapfsRegion *self, const void *needle,
 					    gsize needle_len, gint64 start, gint64 end,
 					    gssize *out_index, GError **error);
+MMAPFS_EXPORT void mmapfs_find_bounds (gint64 start, gint64 end, guint64 length, guint64 *out_start,
+				       guint64 *out_end);
+MMAPFS_EXPORT const void *mmapfs_memrmem (const void *hay, gsize hay_len, const void *needle,
+					  gsize needle_len);
 MMAPFS_EXPORT gboolean mmapfs_region_search_regex (MmapfsRegion *self, GRegex *regex, gint64 start,
 						   gint64 end, gssize *out_start, gssize *out_end,
 						   GError **error);
@@ -122,7 +126,22 @@ MMAPFS_EXPORT gboolean mmapfs_region_lock (MmapfsRegion *self, gboolean lock, GE
 MMAPFS_EXPORT gboolean mmapfs_region_is_locked (MmapfsRegion *self);
 
 /* Residency */
+
+/**
+ * MmapfsPageRun:
+ * @first: index of the run's first page
+ * @last: index of its last page (inclusive)
+ *
+ * A run of resident pages, as the `resident` node lists them (`FIRST-LAST`).
+ */
+typedef struct {
+	guint64 first;
+	guint64 last;
+} MmapfsPageRun;
+
 MMAPFS_EXPORT GBytes *mmapfs_region_mincore (MmapfsRegion *self, GError **error);
+MMAPFS_EXPORT GArray *mmapfs_mincore_runs (GBytes *vector, guint64 first_page,
+					   guint64 *out_resident);
 MMAPFS_EXPORT char *mmapfs_region_format_resident (MmapfsRegion *self, GError **error);
 
 /* Statistics and text for the daemon's info node */
