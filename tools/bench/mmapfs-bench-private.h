@@ -136,7 +136,6 @@ void bench_print_json (Bench *b, const char *daemon);
 extern volatile sig_atomic_t bench_stop;
 void bench_install_signals (void);
 gboolean bench_check_stop (GError **error);
-void bench_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
 gboolean bench_prepare_dir (Bench *b, GError **error);
 gboolean bench_make_files (Bench *b, GError **error);
 gboolean bench_warm_backing (Bench *b, double *out_resident, GError **error);

@@ -334,7 +334,7 @@ parse_options (Bench *b, int *argc, char ***argv, GError **error)
 	if (!g_option_context_parse (context, argc, argv, error))
 		return FALSE;
 	if (*argc > 1) {
-		bench_set_error (error, EINVAL, "unexpected argument %s", (*argv)[1]);
+		mmapfs_set_error (error, EINVAL, "unexpected argument %s", (*argv)[1]);
 		return FALSE;
 	}
 
@@ -346,17 +346,18 @@ parse_options (Bench *b, int *argc, char ***argv, GError **error)
 	if (size != NULL && !mmapfs_parse_number (size, strlen (size), &b->size, error))
 		return FALSE;
 	if (b->size < 16 * BENCH_BLOCK || b->size % BENCH_PAGE != 0) {
-		bench_set_error (error, EINVAL, "--size must be a multiple of 4 KiB, at least 16M");
+		mmapfs_set_error (error, EINVAL,
+				  "--size must be a multiple of 4 KiB, at least 16M");
 		return FALSE;
 	}
 	if (rounds != -1 && rounds < 1) {
-		bench_set_error (error, EINVAL, "--rounds must be at least 1");
+		mmapfs_set_error (error, EINVAL, "--rounds must be at least 1");
 		return FALSE;
 	}
 	if (rounds != -1)
 		b->rounds = rounds;
 	if (mappings != -1 && (mappings < 2 || mappings > 60000)) {
-		bench_set_error (error, EINVAL, "--mappings must be between 2 and 60000");
+		mmapfs_set_error (error, EINVAL, "--mappings must be between 2 and 60000");
 		return FALSE;
 	}
 	if (mappings != -1)
@@ -443,7 +444,7 @@ run (Bench *b, const char *daemon, GError **error)
 
 	if (posix_memalign ((void **)&b->buf, BENCH_PAGE, BENCH_BLOCK) != 0 ||
 	    posix_memalign ((void **)&b->wbuf, BENCH_PAGE, BENCH_BLOCK) != 0) {
-		bench_set_error (error, ENOMEM, "out of memory");
+		mmapfs_set_error (error, ENOMEM, "out of memory");
 		return FALSE;
 	}
 	if (!bench_prepare_dir (b, error))

@@ -514,8 +514,8 @@ print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 		g_autoptr (GError) local_error = NULL;
 
 		if (!mmapfs_command_parse (lines[i], strlen (lines[i]), &cmd, &local_error)) {
-			ctl_set_error (error, EIO, "%s/.control: unexpected line %u: %s",
-				       mount->shown, i + 1, local_error->message);
+			mmapfs_set_error (error, EIO, "%s/.control: unexpected line %u: %s",
+					  mount->shown, i + 1, local_error->message);
 			return FALSE;
 		}
 		if (cmd.kind == MMAPFS_COMMAND_MAP || cmd.kind == MMAPFS_COMMAND_ANON)
@@ -547,7 +547,7 @@ write_file_atomically (const char *file, const char *text, GError **error)
 	fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		err = errno;
-		ctl_set_error (error, err, "%s: %s", file, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", file, g_strerror (err));
 		return FALSE;
 	}
 	while (done < len) {
@@ -572,7 +572,7 @@ fail:
 	if (fd >= 0)
 		close (fd);
 	unlink (tmp);
-	ctl_set_error (error, err, "%s: %s", file, g_strerror (err));
+	mmapfs_set_error (error, err, "%s: %s", file, g_strerror (err));
 	return FALSE;
 }
 
@@ -587,7 +587,7 @@ read_file (const char *file, GError **error)
 	if (fd < 0) {
 		int err = errno;
 
-		ctl_set_error (error, err, "%s", g_strerror (err));
+		mmapfs_set_error (error, err, "%s", g_strerror (err));
 		return NULL;
 	}
 	text = read_fd_all (fd, NULL, error);
@@ -645,7 +645,8 @@ cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 	else
 		contents = read_file (file, &local_error);
 	if (contents == NULL) {
-		ctl_set_error (error, local_error->code, "%s: %s", shown_file, local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s: %s", shown_file,
+				  local_error->message);
 		return FALSE;
 	}
 
@@ -666,8 +667,8 @@ cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 		g_array_append_val (line_numbers, (guint) { i + 1 });
 	}
 
-	if (!ctl_mount_control (mount, (const char *const *) commands->pdata, commands->len, &failed,
-			    &apply_error)) {
+	if (!ctl_mount_control (mount, (const char *const *) commands->pdata, commands->len,
+				&failed, &apply_error)) {
 		guint line_no;
 
 		/* No line to blame when .control itself could not be opened. */
@@ -677,13 +678,13 @@ cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 		}
 		line_no = g_array_index (line_numbers, guint, failed);
 		if (failed == 0)
-			ctl_set_error (error, apply_error->code, "%s:%u: %s", shown_file, line_no,
-				       apply_error->message);
+			mmapfs_set_error (error, apply_error->code, "%s:%u: %s", shown_file,
+					  line_no, apply_error->message);
 		else
-			ctl_set_error (error, apply_error->code,
-				       "%s:%u: %s (the %u command%s before it stay%s applied)",
-				       shown_file, line_no, apply_error->message, failed,
-				       failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+			mmapfs_set_error (error, apply_error->code,
+					  "%s:%u: %s (the %u command%s before it stay%s applied)",
+					  shown_file, line_no, apply_error->message, failed,
+					  failed == 1 ? "" : "s", failed == 1 ? "s" : "");
 		return FALSE;
 	}
 	return TRUE;

@@ -18,18 +18,6 @@
 #include "mmapctl-private.h"
 
 void
-ctl_set_error (GError **error, int errnum, const char *format, ...)
-{
-	va_list args;
-	g_autofree char *message = NULL;
-
-	va_start (args, format);
-	message = g_strdup_vprintf (format, args);
-	va_end (args);
-	g_set_error_literal (error, MMAPFS_ERROR, errnum, message);
-}
-
-void
 ctl_target_free (CtlTarget *target)
 {
 	if (target == NULL)
@@ -122,20 +110,21 @@ ctl_target_resolve (const char *arg, GError **error)
 
 	/* Kernel caches can answer for a dead mount; its .control cannot. */
 	if (probe_mount_root (path) == -ENOTCONN || probe_mount_root (parent) == -ENOTCONN) {
-		ctl_set_error (error, ENOTCONN,
-			       "%s: %s: the mmapfs daemon has gone (unmount it with fusermount3 -u)",
-			       arg, g_strerror (ENOTCONN));
+		mmapfs_set_error (
+			error, ENOTCONN,
+			"%s: %s: the mmapfs daemon has gone (unmount it with fusermount3 -u)", arg,
+			g_strerror (ENOTCONN));
 		return NULL;
 	}
 	if (stat (path, &st) != 0) {
 		int err = errno;
 
 		if (err == ENOENT && is_mount_root (parent)) {
-			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s", arg,
-				       base, parent);
+			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s", arg,
+					  base, parent);
 			return NULL;
 		}
-		ctl_set_error (error, err, "%s: %s", arg, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", arg, g_strerror (err));
 		return NULL;
 	}
 
@@ -163,7 +152,7 @@ ctl_target_resolve (const char *arg, GError **error)
 		return ctl_target_new (CTL_TARGET_FILE, arg, path);
 	}
 
-	ctl_set_error (error, EINVAL, "%s: neither a regular file nor a directory", arg);
+	mmapfs_set_error (error, EINVAL, "%s: neither a regular file nor a directory", arg);
 	return NULL;
 }
 
@@ -185,14 +174,14 @@ ctl_target_resolve_mount (const char *arg, GError **error)
 	case CTL_TARGET_MOUNT:
 		return g_steal_pointer (&target);
 	case CTL_TARGET_MAPPING:
-		ctl_set_error (error, EINVAL,
-			       "%s: this is a mapping; give the root of its mount, %s", arg,
-			       target->mount);
+		mmapfs_set_error (error, EINVAL,
+				  "%s: this is a mapping; give the root of its mount, %s", arg,
+				  target->mount);
 		return NULL;
 	case CTL_TARGET_FILE:
 	case CTL_TARGET_DIR:
 	default:
-		ctl_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
+		mmapfs_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
 		return NULL;
 	}
 }
@@ -215,15 +204,15 @@ ctl_target_resolve_mapping (const char *arg, GError **error)
 	case CTL_TARGET_MAPPING:
 		return g_steal_pointer (&target);
 	case CTL_TARGET_MOUNT:
-		ctl_set_error (error, EINVAL,
-			       "%s: this is the root of an mmapfs mount; name a mapping in it, "
-			       "as MOUNT/NAME",
-			       arg);
+		mmapfs_set_error (error, EINVAL,
+				  "%s: this is the root of an mmapfs mount; name a mapping in it, "
+				  "as MOUNT/NAME",
+				  arg);
 		return NULL;
 	case CTL_TARGET_FILE:
 	case CTL_TARGET_DIR:
 	default:
-		ctl_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
+		mmapfs_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
 		return NULL;
 	}
 }
@@ -249,10 +238,10 @@ ctl_target_resolve_new_mapping (const char *arg, const char *fallback_name, GErr
 
 	if (is_mount_root (path)) {
 		if (fallback_name == NULL) {
-			ctl_set_error (error, EINVAL,
-				       "%s: this is the root of an mmapfs mount; give the new "
-				       "mapping's path, as MOUNT/NAME",
-				       arg);
+			mmapfs_set_error (error, EINVAL,
+					  "%s: this is the root of an mmapfs mount; give the new "
+					  "mapping's path, as MOUNT/NAME",
+					  arg);
 			return NULL;
 		}
 		shown = g_build_filename (arg, fallback_name, NULL);
@@ -267,10 +256,10 @@ ctl_target_resolve_new_mapping (const char *arg, const char *fallback_name, GErr
 		if (stat (parent, &st) != 0) {
 			int err = errno;
 
-			ctl_set_error (error, err, "%s: %s", parent, g_strerror (err));
+			mmapfs_set_error (error, err, "%s: %s", parent, g_strerror (err));
 			return NULL;
 		}
-		ctl_set_error (error, EINVAL, "%s: %s is not an mmapfs mount", arg, parent);
+		mmapfs_set_error (error, EINVAL, "%s: %s is not an mmapfs mount", arg, parent);
 		return NULL;
 	}
 	return ctl_target_new_mapping (arg, parent, base);
@@ -305,7 +294,7 @@ read_dir_names (const char *path, const char *shown, GError **error)
 	if (dir == NULL) {
 		int err = errno;
 
-		ctl_set_error (error, err, "%s: %s", shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", shown, g_strerror (err));
 		return NULL;
 	}
 	while ((entry = readdir (dir)) != NULL) {
@@ -389,7 +378,7 @@ read_fd_all (int fd, gsize *out_len, GError **error)
 
 			if (err == EINTR)
 				continue;
-			ctl_set_error (error, err, "%s", g_strerror (err));
+			mmapfs_set_error (error, err, "%s", g_strerror (err));
 			return NULL;
 		}
 		if (n == 0)
@@ -422,18 +411,18 @@ mapping_read_node (const CtlTarget *mapping, const char *node, GError **error)
 		int err = errno;
 
 		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
-			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
-				       mapping->shown, mapping->name, mapping->mount);
+			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
+					  mapping->shown, mapping->name, mapping->mount);
 		else
-			ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node,
-				       g_strerror (err));
+			mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node,
+					  g_strerror (err));
 		return NULL;
 	}
 	text = read_fd_all (fd, NULL, &local_error);
 	close (fd);
 	if (text == NULL)
-		ctl_set_error (error, local_error->code, "%s/%s: %s", mapping->shown, node,
-			       local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s/%s: %s", mapping->shown, node,
+				  local_error->message);
 	return text;
 }
 
@@ -461,9 +450,9 @@ set_write_error (GError **error, const CtlTarget *mapping, const char *node, int
 	g_autofree char *sentence = mapping_last_error (mapping);
 
 	if (sentence != NULL)
-		ctl_set_error (error, err, "%s: %s", mapping->shown, sentence);
+		mmapfs_set_error (error, err, "%s: %s", mapping->shown, sentence);
 	else
-		ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node, g_strerror (err));
+		mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node, g_strerror (err));
 }
 
 /**
@@ -492,11 +481,11 @@ mapping_write_node (const CtlTarget *mapping, const char *node, const char *text
 		int err = errno;
 
 		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
-			ctl_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
-				       mapping->shown, mapping->name, mapping->mount);
+			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
+					  mapping->shown, mapping->name, mapping->mount);
 		else
-			ctl_set_error (error, err, "%s/%s: %s", mapping->shown, node,
-				       g_strerror (err));
+			mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node,
+					  g_strerror (err));
 		return FALSE;
 	}
 	do
@@ -511,8 +500,8 @@ mapping_write_node (const CtlTarget *mapping, const char *node, const char *text
 	}
 	if ((gsize) n != len) {
 		close (fd);
-		ctl_set_error (error, EIO, "%s/%s: the daemon took %zd of %zu bytes",
-			       mapping->shown, node, n, len);
+		mmapfs_set_error (error, EIO, "%s/%s: the daemon took %zd of %zu bytes",
+				  mapping->shown, node, n, len);
 		return FALSE;
 	}
 	if (close (fd) != 0) {
@@ -557,8 +546,8 @@ mapping_read_u64 (const CtlTarget *mapping, const char *node, guint64 *out_value
 		return FALSE;
 	g_strstrip (text);
 	if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, out_value, NULL)) {
-		ctl_set_error (error, EIO, "%s/%s: unexpected text \"%s\"", mapping->shown, node,
-			       text);
+		mmapfs_set_error (error, EIO, "%s/%s: unexpected text \"%s\"", mapping->shown, node,
+				  text);
 		return FALSE;
 	}
 	return TRUE;
@@ -611,7 +600,7 @@ ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lin
 	if (fd < 0) {
 		int err = errno;
 
-		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
 		return FALSE;
 	}
 	for (guint i = 0; i < n_lines; i++) {
@@ -633,8 +622,8 @@ ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lin
 			close (fd);
 			if (out_failed != NULL)
 				*out_failed = i;
-			ctl_set_error (error, err, "%s", sentence != NULL ? sentence
-								     : g_strerror (err));
+			mmapfs_set_error (error, err, "%s",
+					  sentence != NULL ? sentence : g_strerror (err));
 			return FALSE;
 		}
 	}
@@ -644,7 +633,7 @@ ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lin
 		/* The last line of a write is applied at the latest on close. */
 		if (out_failed != NULL && n_lines > 0)
 			*out_failed = n_lines - 1;
-		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
 		return FALSE;
 	}
 	return TRUE;
@@ -670,13 +659,13 @@ ctl_mount_read_control (const CtlTarget *mount, GError **error)
 	if (fd < 0) {
 		int err = errno;
 
-		ctl_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s/.control: %s", mount->shown, g_strerror (err));
 		return NULL;
 	}
 	text = read_fd_all (fd, NULL, &local_error);
 	close (fd);
 	if (text == NULL)
-		ctl_set_error (error, local_error->code, "%s/.control: %s", mount->shown,
-			       local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s/.control: %s", mount->shown,
+				  local_error->message);
 	return text;
 }

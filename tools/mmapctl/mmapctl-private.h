@@ -93,7 +93,6 @@ void info_free (Info *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Info, info_free)
 
 /* mmapctl-mount.c: paths, nodes, `.control` transactions */
-void ctl_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
 gboolean is_mount_root (const char *dir);
 CtlTarget *ctl_target_new_file (const char *shown, const char *path);
 CtlTarget *ctl_target_resolve (const char *arg, GError **error);
@@ -146,12 +145,6 @@ gboolean cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **erro
 gboolean cmd_find (CtlOptions *opts, char **args, guint n_args, GError **error);
 gboolean cmd_rfind (CtlOptions *opts, char **args, guint n_args, GError **error);
 
-/* A run of resident pages, FIRST to LAST inclusive (the resident node's A-B). */
-typedef struct {
-	guint64 first;
-	guint64 last;
-} Run;
-
 /* What is resident of one mapping or file, in a range of its pages. */
 typedef struct {
 	char *shown;
@@ -163,7 +156,7 @@ typedef struct {
 	guint64 n_pages;    /* in the range */
 	guint64 length;	    /* bytes of the whole file or mapping */
 	guint64 resident;   /* resident pages in the range */
-	GArray *runs;	    /* Run: resident pages by absolute index, ascending */
+	GArray *runs;	    /* MmapfsPageRun: resident pages by absolute index, ascending */
 } Residency;
 
 void residency_free (Residency *r);

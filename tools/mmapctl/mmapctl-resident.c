@@ -91,8 +91,8 @@ expand_targets (char **args, guint n_args, gboolean *failed)
 				break;
 			}
 			for (guint j = 0; j < names->len; j++)
-				g_ptr_array_add (items,
-						 ctl_mount_mapping_target (target, names->pdata[j]));
+				g_ptr_array_add (
+					items, ctl_mount_mapping_target (target, names->pdata[j]));
 			break;
 		case CTL_TARGET_DIR:
 			if (stat (target->path, &st) == 0)
@@ -126,10 +126,10 @@ range_pages (const Range *range, guint64 length, guint64 page_size, const char *
 
 	if (range->given) {
 		if (range->start >= length) {
-			ctl_set_error (error, EINVAL,
-				       "%s: the range starts at byte %" G_GUINT64_FORMAT
-				       ", at or past the end (%" G_GUINT64_FORMAT " bytes)",
-				       shown, range->start, length);
+			mmapfs_set_error (error, EINVAL,
+					  "%s: the range starts at byte %" G_GUINT64_FORMAT
+					  ", at or past the end (%" G_GUINT64_FORMAT " bytes)",
+					  shown, range->start, length);
 			return FALSE;
 		}
 		start = range->start;
@@ -149,7 +149,7 @@ parse_resident_runs (const char *text, GArray *runs)
 
 	for (guint i = 1; lines[i] != NULL; i++) {
 		char *dash;
-		Run run;
+		MmapfsPageRun run;
 
 		if (lines[i][0] == '\0')
 			continue;
@@ -172,12 +172,12 @@ parse_resident_runs (const char *text, GArray *runs)
 static GArray *
 clip_runs (GArray *runs, guint64 first, guint64 count, guint64 *out_resident)
 {
-	GArray *clipped = g_array_new (FALSE, FALSE, sizeof (Run));
+	GArray *clipped = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
 	guint64 end = first + count;
 
 	*out_resident = 0;
 	for (guint i = 0; i < runs->len; i++) {
-		Run run = g_array_index (runs, Run, i);
+		MmapfsPageRun run = g_array_index (runs, MmapfsPageRun, i);
 
 		if (run.last < first || run.first >= end)
 			continue;
@@ -195,7 +195,7 @@ mapping_residency (const CtlTarget *mapping, const Range *range, GError **error)
 	g_autoptr (Residency) r = g_new0 (Residency, 1);
 	g_autoptr (Info) info = NULL;
 	g_autofree char *text = NULL;
-	g_autoptr (GArray) runs = g_array_new (FALSE, FALSE, sizeof (Run));
+	g_autoptr (GArray) runs = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
 	guint64 length, page_size;
 	const char *path;
 
@@ -204,14 +204,14 @@ mapping_residency (const CtlTarget *mapping, const Range *range, GError **error)
 		return NULL;
 	if (!info_get_u64 (info, "length", &length) ||
 	    !info_get_u64 (info, "page_size", &page_size) || page_size == 0) {
-		ctl_set_error (error, EIO, "%s/info: no length or page_size", mapping->shown);
+		mmapfs_set_error (error, EIO, "%s/info: no length or page_size", mapping->shown);
 		return NULL;
 	}
 	text = mapping_read_node (mapping, "resident", error);
 	if (text == NULL)
 		return NULL;
 	if (!parse_resident_runs (text, runs)) {
-		ctl_set_error (error, EIO, "%s/resident: unexpected text", mapping->shown);
+		mmapfs_set_error (error, EIO, "%s/resident: unexpected text", mapping->shown);
 		return NULL;
 	}
 
@@ -250,7 +250,7 @@ file_map_range (const CtlTarget *file, const Range *range, MmapfsRegion **out_re
 
 		if (fd >= 0)
 			close (fd);
-		ctl_set_error (error, err, "%s: %s", file->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", file->shown, g_strerror (err));
 		return FALSE;
 	}
 	*out_length = (guint64) st.st_size;
@@ -272,36 +272,11 @@ file_map_range (const CtlTarget *file, const Range *range, MmapfsRegion **out_re
 		&local_error);
 	close (fd);
 	if (*out_region == NULL) {
-		ctl_set_error (error, local_error->code, "%s: %s", file->shown,
-			       local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s: %s", file->shown,
+				  local_error->message);
 		return FALSE;
 	}
 	return TRUE;
-}
-
-/* Runs of resident pages from a mincore(2) vector, offset by @first. */
-static GArray *
-runs_from_vector (GBytes *vector, guint64 first, guint64 *out_resident)
-{
-	GArray *runs = g_array_new (FALSE, FALSE, sizeof (Run));
-	gsize n;
-	const guint8 *vec = g_bytes_get_data (vector, &n);
-
-	*out_resident = 0;
-	for (gsize i = 0; i < n;) {
-		gsize j;
-
-		if (!(vec[i] & 1)) {
-			i++;
-			continue;
-		}
-		for (j = i; j < n && (vec[j] & 1); j++)
-			;
-		g_array_append_val (runs, ((Run) { first + i, first + j - 1 }));
-		*out_resident += j - i;
-		i = j;
-	}
-	return runs;
 }
 
 static Residency *
@@ -318,16 +293,16 @@ file_residency (const CtlTarget *file, const Range *range, GError **error)
 	if (!file_map_range (file, range, &region, &r->first_page, &r->n_pages, &r->length, error))
 		return NULL;
 	if (region == NULL) {
-		r->runs = g_array_new (FALSE, FALSE, sizeof (Run));
+		r->runs = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
 		return g_steal_pointer (&r);
 	}
 	vector = mmapfs_region_mincore (region, &local_error);
 	if (vector == NULL) {
-		ctl_set_error (error, local_error->code, "%s: %s", file->shown,
-			       local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s: %s", file->shown,
+				  local_error->message);
 		return NULL;
 	}
-	r->runs = runs_from_vector (vector, r->first_page, &r->resident);
+	r->runs = mmapfs_mincore_runs (vector, r->first_page, &r->resident);
 	return g_steal_pointer (&r);
 }
 
@@ -382,10 +357,10 @@ format_bar (const Residency *r)
 		guint64 hi = r->first_page + r->n_pages * (b + 1) / width;
 		guint64 count = 0;
 
-		while (run < r->runs->len && g_array_index (r->runs, Run, run).last < lo)
+		while (run < r->runs->len && g_array_index (r->runs, MmapfsPageRun, run).last < lo)
 			run++;
 		for (guint k = run; k < r->runs->len; k++) {
-			const Run *x = &g_array_index (r->runs, Run, k);
+			const MmapfsPageRun *x = &g_array_index (r->runs, MmapfsPageRun, k);
 
 			if (x->first >= hi)
 				break;
@@ -425,7 +400,7 @@ json_add_residency (JsonBuilder *builder, const Residency *r)
 	json_builder_set_member_name (builder, "runs");
 	json_builder_begin_array (builder);
 	for (guint i = 0; i < r->runs->len; i++) {
-		const Run *run = &g_array_index (r->runs, Run, i);
+		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
 
 		json_builder_begin_array (builder);
 		json_builder_add_int_value (builder, (gint64) run->first);

@@ -190,8 +190,9 @@ touch_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 		int advice = advice_value ("populate_read");
 
 		if (advice < 0) {
-			ctl_set_error (error, EOPNOTSUPP,
-				       "%s: this build knows no populate_read advice", target->shown);
+			mmapfs_set_error (error, EOPNOTSUPP,
+					  "%s: this build knows no populate_read advice",
+					  target->shown);
 			return FALSE;
 		}
 		if (!file_map_range (target, range, &region, &first, &count, &length, error))
@@ -226,7 +227,7 @@ drop_leftovers (const CtlTarget *target, const Range *range)
 	if (fd < 0)
 		return;
 	for (guint i = 0; i < r->runs->len; i++) {
-		const Run *run = &g_array_index (r->runs, Run, i);
+		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
 
 		posix_fadvise (fd, (off_t) (r->file_offset + run->first * r->page_size),
 			       (off_t) ((run->last - run->first + 1) * r->page_size),
@@ -257,8 +258,8 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 		populate = advice_value ("populate_read");
 		pageout = advice_value ("pageout");
 		if (populate < 0 || pageout < 0) {
-			ctl_set_error (error, EOPNOTSUPP,
-				       "%s: this build knows no pageout advice", target->shown);
+			mmapfs_set_error (error, EOPNOTSUPP,
+					  "%s: this build knows no pageout advice", target->shown);
 			return FALSE;
 		}
 		if (!file_map_range (target, range, &region, &first, &count, &length, error))
@@ -268,7 +269,7 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	}
 
 	for (guint i = 0; i < r->runs->len; i++) {
-		const Run *run = &g_array_index (r->runs, Run, i);
+		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
 
 		bytes += span_bytes (r, run->first, run->last - run->first + 1);
 	}
@@ -276,7 +277,7 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	progress_update (&progress, 0);
 
 	for (guint i = 0; ok && i < r->runs->len; i++) {
-		const Run *run = &g_array_index (r->runs, Run, i);
+		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
 		guint64 n = span_bytes (r, run->first, run->last - run->first + 1);
 		guint64 start = run->first * r->page_size;
 
@@ -391,19 +392,20 @@ cmd_lock (CtlOptions *opts, char **args, guint n_args, GError **error)
 		if (target->kind == CTL_TARGET_MAPPING) {
 			/* The lock node takes the whole mapping (DESIGN §2.4). */
 			if (range.given) {
-				ctl_set_error (&local_error, EINVAL,
-					       "%s: a mapping is locked whole; --range applies to "
-					       "files",
-					       target->shown);
+				mmapfs_set_error (
+					&local_error, EINVAL,
+					"%s: a mapping is locked whole; --range applies to "
+					"files",
+					target->shown);
 			} else {
 				mapping_write_node (target, "lock", opts->unlock ? "0\n" : "1\n",
 						    &local_error);
 			}
 		} else if (opts->unlock) {
-			ctl_set_error (&local_error, EINVAL,
-				       "%s: a file stays locked only while its `mmapctl lock` "
-				       "runs; stop that process to unlock it",
-				       target->shown);
+			mmapfs_set_error (&local_error, EINVAL,
+					  "%s: a file stays locked only while its `mmapctl lock` "
+					  "runs; stop that process to unlock it",
+					  target->shown);
 		} else {
 			g_autoptr (MmapfsRegion) region = NULL;
 			guint64 first, count, length;
