@@ -47,6 +47,22 @@ append_option (GString *line, const char *option, const char *key, const char *v
 	return TRUE;
 }
 
+/*
+ * Applies one `.control` line for @target's mount; a failure is prefixed
+ * with @target as the user wrote it.
+ */
+static gboolean
+control_one_line (const CtlTarget *target, const char *line, GError **error)
+{
+	const char *lines[1] = { line };
+
+	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
+		g_prefix_error (error, "%s: ", target->shown);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
@@ -55,7 +71,6 @@ cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error)
 	g_autofree char *escaped = NULL;
 	g_autoptr (CtlTarget) target = NULL;
 	g_autoptr (GString) line = NULL;
-	const char *lines[1];
 
 	(void) n_args;
 	target = ctl_target_resolve_new_mapping (args[0], fallback, error);
@@ -72,12 +87,7 @@ cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error)
 	    !append_option (line, "--length", "length", opts->length, error))
 		return FALSE;
 
-	lines[0] = line->str;
-	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
-		g_prefix_error (error, "%s: ", target->shown);
-		return FALSE;
-	}
-	return TRUE;
+	return control_one_line (target, line->str, error);
 }
 
 gboolean
@@ -85,7 +95,6 @@ cmd_anon (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (CtlTarget) target = NULL;
 	g_autofree char *line = NULL;
-	const char *lines[1];
 
 	(void) opts;
 	(void) n_args;
@@ -97,12 +106,7 @@ cmd_anon (CtlOptions *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 
 	line = g_strdup_printf ("anon %s %s", target->name, args[1]);
-	lines[0] = line;
-	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
-		g_prefix_error (error, "%s: ", target->shown);
-		return FALSE;
-	}
-	return TRUE;
+	return control_one_line (target, line, error);
 }
 
 /* Like rm(1): every name is tried and each failure reported as it comes. */
@@ -116,15 +120,12 @@ cmd_unmap (CtlOptions *opts, char **args, guint n_args, GError **error)
 		g_autoptr (GError) local_error = NULL;
 		g_autoptr (CtlTarget) target = NULL;
 		g_autofree char *line = NULL;
-		const char *lines[1];
 
 		target = ctl_target_resolve_new_mapping (args[i], NULL, &local_error);
 		if (target != NULL &&
 		    check_one_word ("the mapping's NAME", target->name, &local_error)) {
 			line = g_strdup_printf ("unmap %s", target->name);
-			lines[0] = line;
-			if (!ctl_mount_control (target, lines, 1, NULL, &local_error))
-				g_prefix_error (&local_error, "%s: ", target->shown);
+			control_one_line (target, line, &local_error);
 		}
 		if (local_error != NULL)
 			report_error (local_error, &failed);

@@ -156,6 +156,35 @@ ctl_target_resolve (const char *arg, GError **error)
 	return NULL;
 }
 
+/*
+ * Resolves @arg and keeps it only when it is of kind @want, a mount root
+ * or a mapping; otherwise the message says what @arg is instead.
+ */
+static CtlTarget *
+target_resolve_kind (const char *arg, CtlTargetKind want, GError **error)
+{
+	g_autoptr (CtlTarget) target = ctl_target_resolve (arg, error);
+
+	if (target == NULL)
+		return NULL;
+	if (target->kind == want)
+		return g_steal_pointer (&target);
+	if (want == CTL_TARGET_MOUNT && target->kind == CTL_TARGET_MAPPING)
+		mmapfs_set_error (error, EINVAL,
+				  "%s: this is a mapping; give the root of its mount, %s", arg,
+				  target->mount);
+	else if (want == CTL_TARGET_MOUNT)
+		mmapfs_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
+	else if (target->kind == CTL_TARGET_MOUNT)
+		mmapfs_set_error (error, EINVAL,
+				  "%s: this is the root of an mmapfs mount; name a mapping in it, "
+				  "as MOUNT/NAME",
+				  arg);
+	else
+		mmapfs_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
+	return NULL;
+}
+
 /**
  * ctl_target_resolve_mount:
  * @arg: a path from the command line
@@ -166,24 +195,7 @@ ctl_target_resolve (const char *arg, GError **error)
 CtlTarget *
 ctl_target_resolve_mount (const char *arg, GError **error)
 {
-	g_autoptr (CtlTarget) target = ctl_target_resolve (arg, error);
-
-	if (target == NULL)
-		return NULL;
-	switch (target->kind) {
-	case CTL_TARGET_MOUNT:
-		return g_steal_pointer (&target);
-	case CTL_TARGET_MAPPING:
-		mmapfs_set_error (error, EINVAL,
-				  "%s: this is a mapping; give the root of its mount, %s", arg,
-				  target->mount);
-		return NULL;
-	case CTL_TARGET_FILE:
-	case CTL_TARGET_DIR:
-	default:
-		mmapfs_set_error (error, EINVAL, "%s: not an mmapfs mount", arg);
-		return NULL;
-	}
+	return target_resolve_kind (arg, CTL_TARGET_MOUNT, error);
 }
 
 /**
@@ -196,25 +208,7 @@ ctl_target_resolve_mount (const char *arg, GError **error)
 CtlTarget *
 ctl_target_resolve_mapping (const char *arg, GError **error)
 {
-	g_autoptr (CtlTarget) target = ctl_target_resolve (arg, error);
-
-	if (target == NULL)
-		return NULL;
-	switch (target->kind) {
-	case CTL_TARGET_MAPPING:
-		return g_steal_pointer (&target);
-	case CTL_TARGET_MOUNT:
-		mmapfs_set_error (error, EINVAL,
-				  "%s: this is the root of an mmapfs mount; name a mapping in it, "
-				  "as MOUNT/NAME",
-				  arg);
-		return NULL;
-	case CTL_TARGET_FILE:
-	case CTL_TARGET_DIR:
-	default:
-		mmapfs_set_error (error, EINVAL, "%s: not a mapping of an mmapfs mount", arg);
-		return NULL;
-	}
+	return target_resolve_kind (arg, CTL_TARGET_MAPPING, error);
 }
 
 /**
@@ -390,6 +384,29 @@ read_fd_all (int fd, gsize *out_len, GError **error)
 	return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+/*
+ * Opens one node of a mapping, @flags as for open(2). A mapping that has
+ * gone is reported as such rather than as a missing node.
+ */
+static int
+mapping_open_node (const CtlTarget *mapping, const char *node, int flags, GError **error)
+{
+	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
+	int fd = open (path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
+			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
+					  mapping->shown, mapping->name, mapping->mount);
+		else
+			mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node,
+					  g_strerror (err));
+	}
+	return fd;
+}
+
 /**
  * mapping_read_node:
  * @mapping: a mapping target
@@ -401,23 +418,13 @@ read_fd_all (int fd, gsize *out_len, GError **error)
 char *
 mapping_read_node (const CtlTarget *mapping, const char *node, GError **error)
 {
-	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
 	g_autoptr (GError) local_error = NULL;
 	char *text;
 	int fd;
 
-	fd = open (path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
-			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
-					  mapping->shown, mapping->name, mapping->mount);
-		else
-			mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node,
-					  g_strerror (err));
+	fd = mapping_open_node (mapping, node, O_RDONLY, error);
+	if (fd < 0)
 		return NULL;
-	}
 	text = read_fd_all (fd, NULL, &local_error);
 	close (fd);
 	if (text == NULL)
@@ -471,23 +478,13 @@ set_write_error (GError **error, const CtlTarget *mapping, const char *node, int
 gboolean
 mapping_write_node (const CtlTarget *mapping, const char *node, const char *text, GError **error)
 {
-	g_autofree char *path = g_build_filename (mapping->dir, node, NULL);
 	gsize len = strlen (text);
 	ssize_t n;
 	int fd;
 
-	fd = open (path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		if (err == ENOENT && !g_file_test (mapping->dir, G_FILE_TEST_EXISTS))
-			mmapfs_set_error (error, ENOENT, "%s: no mapping named \"%s\" in %s",
-					  mapping->shown, mapping->name, mapping->mount);
-		else
-			mmapfs_set_error (error, err, "%s/%s: %s", mapping->shown, node,
-					  g_strerror (err));
+	fd = mapping_open_node (mapping, node, O_WRONLY, error);
+	if (fd < 0)
 		return FALSE;
-	}
 	do
 		n = write (fd, text, len);
 	while (n < 0 && errno == EINTR);

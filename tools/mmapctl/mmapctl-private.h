@@ -170,8 +170,10 @@ gboolean file_map_range (const CtlTarget *file, const Range *range, MmapfsRegion
 Residency *ctl_target_residency (const CtlTarget *target, const Range *range, GError **error);
 void print_residencies (const CtlOptions *opts, GPtrArray *list);
 gboolean get_range_option (const CtlOptions *opts, Range *out_range, GError **error);
-gboolean report_after (const CtlOptions *opts, GPtrArray *targets, const Range *range,
-		       gboolean failed, GError **error);
+typedef gboolean (*WorkFunc) (const CtlOptions *opts, const CtlTarget *target, const Range *range,
+			      GError **error);
+gboolean run_on_targets (CtlOptions *opts, char **args, guint n_args, WorkFunc work,
+			 GError **error);
 gboolean cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 /* mmapctl-vm.c: touch, evict and lock */

@@ -469,7 +469,7 @@ get_range_option (const CtlOptions *opts, Range *out_range, GError **error)
 }
 
 /* Measures every target again, after work, and prints the result. */
-gboolean
+static gboolean
 report_after (const CtlOptions *opts, GPtrArray *targets, const Range *range, gboolean failed,
 	      GError **error)
 {
@@ -492,8 +492,21 @@ report_after (const CtlOptions *opts, GPtrArray *targets, const Range *range, gb
 	return TRUE;
 }
 
+/**
+ * run_on_targets:
+ * @opts: the options (--range, --quiet, --json, --bar)
+ * @args: (array length=n_args): the paths of the command line
+ * @n_args: how many
+ * @work: (nullable): what to do to each target, or %NULL to only measure
+ * @error: return location for an error
+ *
+ * Expands the paths, runs @work on each target (a target it fails on is
+ * reported and left out), then measures and prints what is resident.
+ *
+ * Returns: %TRUE when every path and every target succeeded
+ */
 gboolean
-cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error)
+run_on_targets (CtlOptions *opts, char **args, guint n_args, WorkFunc work, GError **error)
 {
 	g_autoptr (GPtrArray) targets = NULL;
 	gboolean failed = FALSE;
@@ -502,5 +515,19 @@ cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error)
 	if (!get_range_option (opts, &range, error))
 		return FALSE;
 	targets = expand_targets (args, n_args, &failed);
+	for (guint i = 0; work != NULL && i < targets->len; i++) {
+		g_autoptr (GError) local_error = NULL;
+
+		if (!work (opts, targets->pdata[i], &range, &local_error)) {
+			report_error (local_error, &failed);
+			g_ptr_array_remove_index (targets, i--);
+		}
+	}
 	return report_after (opts, targets, &range, failed, error);
+}
+
+gboolean
+cmd_resident (CtlOptions *opts, char **args, guint n_args, GError **error)
+{
+	return run_on_targets (opts, args, n_args, NULL, error);
 }

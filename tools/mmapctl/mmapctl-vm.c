@@ -304,40 +304,16 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	return ok;
 }
 
-typedef gboolean (*WorkFunc) (const CtlOptions *opts, const CtlTarget *target, const Range *range,
-			      GError **error);
-
-static gboolean
-run_work (CtlOptions *opts, char **args, guint n_args, WorkFunc work, GError **error)
-{
-	g_autoptr (GPtrArray) targets = NULL;
-	gboolean failed = FALSE;
-	Range range;
-
-	if (!get_range_option (opts, &range, error))
-		return FALSE;
-	targets = expand_targets (args, n_args, &failed);
-	for (guint i = 0; i < targets->len; i++) {
-		g_autoptr (GError) local_error = NULL;
-
-		if (!work (opts, targets->pdata[i], &range, &local_error)) {
-			report_error (local_error, &failed);
-			g_ptr_array_remove_index (targets, i--);
-		}
-	}
-	return report_after (opts, targets, &range, failed, error);
-}
-
 gboolean
 cmd_touch (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	return run_work (opts, args, n_args, touch_one, error);
+	return run_on_targets (opts, args, n_args, touch_one, error);
 }
 
 gboolean
 cmd_evict (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	return run_work (opts, args, n_args, evict_one, error);
+	return run_on_targets (opts, args, n_args, evict_one, error);
 }
 
 /* ---------------------------------------------------------------------- */
