@@ -124,16 +124,7 @@ static void
 set_outcome (Handle *handle, const GError *error)
 {
 	g_free (handle->outcome);
-	if (error == NULL) {
-		handle->outcome = g_strdup ("ok\n");
-	} else {
-		/* One line, whatever the sentence holds. */
-		g_autofree char *sentence = g_strdup (error->message);
-
-		g_strdelimit (sentence, "\n\r", ' ');
-		handle->outcome = g_strdup_printf ("error: %s: %s\n",
-						   mmapfs_errno_name (error->code), sentence);
-	}
+	handle->outcome = mmapfs_node_format_outcome (error);
 	handle->has_outcome = TRUE;
 	handle->outcome_pos = 0;
 }

@@ -83,6 +83,12 @@
 typedef struct {
 	const char *name;
 	int advice;
+	/*
+	 * Whether the advice changes what the range's bytes read back as (a
+	 * private or anonymous range zeroed, a hole punched, a page poisoned)
+	 * or evicts them, so that a cached copy of them is stale afterwards.
+	 */
+	gboolean discards;
 } AdviceName;
 
 /*
@@ -96,35 +102,35 @@ typedef struct {
  * client's advice could take it down (DESIGN §3 forbids that).
  */
 static const AdviceName advice_table[] = {
-	{ "normal", MADV_NORMAL },
-	{ "random", MADV_RANDOM },
-	{ "sequential", MADV_SEQUENTIAL },
-	{ "willneed", MADV_WILLNEED },
-	{ "dontneed", MADV_DONTNEED },
-	{ "free", MADV_FREE },
-	{ "remove", MADV_REMOVE },
-	{ "dontfork", MADV_DONTFORK },
-	{ "dofork", MADV_DOFORK },
-	{ "mergeable", MADV_MERGEABLE },
-	{ "unmergeable", MADV_UNMERGEABLE },
-	{ "hugepage", MADV_HUGEPAGE },
-	{ "nohugepage", MADV_NOHUGEPAGE },
-	{ "dontdump", MADV_DONTDUMP },
-	{ "dodump", MADV_DODUMP },
-	{ "wipeonfork", MADV_WIPEONFORK },
-	{ "keeponfork", MADV_KEEPONFORK },
-	{ "cold", MADV_COLD },
-	{ "pageout", MADV_PAGEOUT },
-	{ "populate_read", MADV_POPULATE_READ },
-	{ "populate_write", MADV_POPULATE_WRITE },
-	{ "dontneed_locked", MADV_DONTNEED_LOCKED },
-	{ "collapse", MADV_COLLAPSE },
+	{ "normal", MADV_NORMAL, FALSE },
+	{ "random", MADV_RANDOM, FALSE },
+	{ "sequential", MADV_SEQUENTIAL, FALSE },
+	{ "willneed", MADV_WILLNEED, FALSE },
+	{ "dontneed", MADV_DONTNEED, TRUE },
+	{ "free", MADV_FREE, TRUE },
+	{ "remove", MADV_REMOVE, TRUE },
+	{ "dontfork", MADV_DONTFORK, FALSE },
+	{ "dofork", MADV_DOFORK, FALSE },
+	{ "mergeable", MADV_MERGEABLE, FALSE },
+	{ "unmergeable", MADV_UNMERGEABLE, FALSE },
+	{ "hugepage", MADV_HUGEPAGE, FALSE },
+	{ "nohugepage", MADV_NOHUGEPAGE, FALSE },
+	{ "dontdump", MADV_DONTDUMP, FALSE },
+	{ "dodump", MADV_DODUMP, FALSE },
+	{ "wipeonfork", MADV_WIPEONFORK, FALSE },
+	{ "keeponfork", MADV_KEEPONFORK, FALSE },
+	{ "cold", MADV_COLD, FALSE },
+	{ "pageout", MADV_PAGEOUT, TRUE },
+	{ "populate_read", MADV_POPULATE_READ, FALSE },
+	{ "populate_write", MADV_POPULATE_WRITE, FALSE },
+	{ "dontneed_locked", MADV_DONTNEED_LOCKED, FALSE },
+	{ "collapse", MADV_COLLAPSE, FALSE },
 };
 
 /* Memory-failure injection: only with MMAPFS_ADVICE_ALLOW_HWPOISON. */
 static const AdviceName hwpoison_table[] = {
-	{ "hwpoison", MADV_HWPOISON },
-	{ "soft_offline", MADV_SOFT_OFFLINE },
+	{ "hwpoison", MADV_HWPOISON, TRUE },
+	{ "soft_offline", MADV_SOFT_OFFLINE, TRUE },
 };
 
 /*
@@ -150,6 +156,21 @@ lookup (const AdviceName *table, gsize n_entries, const char *text, gsize len)
 	for (gsize i = 0; i < n_entries; i++) {
 		if (name_equal (table[i].name, text, len))
 			return &table[i];
+	}
+	return NULL;
+}
+
+/* The table entry of an advice value, or NULL. */
+static const AdviceName *
+lookup_value (int advice)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS (advice_table); i++) {
+		if (advice_table[i].advice == advice)
+			return &advice_table[i];
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS (hwpoison_table); i++) {
+		if (hwpoison_table[i].advice == advice)
+			return &hwpoison_table[i];
 	}
 	return NULL;
 }
@@ -246,15 +267,9 @@ mmapfs_advice_from_string (const char *name, gsize len, MmapfsAdviceFlags flags,
 const char *
 mmapfs_advice_to_string (int advice)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS (advice_table); i++) {
-		if (advice_table[i].advice == advice)
-			return advice_table[i].name;
-	}
-	for (gsize i = 0; i < G_N_ELEMENTS (hwpoison_table); i++) {
-		if (hwpoison_table[i].advice == advice)
-			return hwpoison_table[i].name;
-	}
-	return NULL;
+	const AdviceName *entry = lookup_value (advice);
+
+	return entry != NULL ? entry->name : NULL;
 }
 
 /**
@@ -271,6 +286,26 @@ gboolean
 mmapfs_advice_is_pattern (int advice)
 {
 	return advice == MADV_NORMAL || advice == MADV_RANDOM || advice == MADV_SEQUENTIAL;
+}
+
+/**
+ * mmapfs_advice_discards:
+ * @advice: a MADV_* value
+ *
+ * Tells whether @advice discards what the range held, as far as a cache
+ * of its bytes is concerned: it zeroes a private or anonymous range
+ * (`dontneed`, `free`), punches a hole (`remove`), evicts the pages
+ * (`pageout`) or poisons them (`hwpoison`, `soft_offline`). A server
+ * that lets a kernel cache the bytes must drop that cache afterwards.
+ *
+ * Returns: %TRUE for those, %FALSE for other advice and unknown values
+ */
+gboolean
+mmapfs_advice_discards (int advice)
+{
+	const AdviceName *entry = lookup_value (advice);
+
+	return entry != NULL && entry->discards;
 }
 
 /**

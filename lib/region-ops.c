@@ -39,7 +39,14 @@ mmapfs_region_move (MmapfsRegion *self, guint64 dest, guint64 src, guint64 count
 
 	g_return_val_if_fail (self != NULL, FALSE);
 	locker = g_rw_lock_writer_locker_new (&self->lock);
-	if (!region_check_open (self, error) || !region_check_writable (self, error))
+	return region_check_open (self, error) && region_move_locked (self, dest, src, count, error);
+}
+
+/* mmapfs_region_move() with the lock held exclusively and the region open. */
+gboolean
+region_move_locked (MmapfsRegion *self, guint64 dest, guint64 src, guint64 count, GError **error)
+{
+	if (!region_check_writable (self, error))
 		return FALSE;
 	if (dest > self->length || src > self->length || count > self->length - dest ||
 	    count > self->length - src) {
@@ -129,15 +136,21 @@ gboolean
 mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 {
 	g_autoptr (GRWLockWriterLocker) locker = NULL;
+
+	g_return_val_if_fail (self != NULL, FALSE);
+	locker = g_rw_lock_writer_locker_new (&self->lock);
+	return region_check_open (self, error) && region_resize_locked (self, new_length, error);
+}
+
+/* mmapfs_region_resize() with the lock held exclusively and the region open. */
+gboolean
+region_resize_locked (MmapfsRegion *self, guint64 new_length, GError **error)
+{
 	struct stat st;
 	guint64 old_size;
 	guint8 *data;
 	int r;
 
-	g_return_val_if_fail (self != NULL, FALSE);
-	locker = g_rw_lock_writer_locker_new (&self->lock);
-	if (!region_check_open (self, error))
-		return FALSE;
 	if (!mmapfs_region_is_resizable (self)) {
 		region_fail (self, error, EPERM, "a mapping with access=%s cannot be resized",
 			     mmapfs_access_to_string (self->access));
@@ -211,6 +224,33 @@ mmapfs_region_resize (MmapfsRegion *self, guint64 new_length, GError **error)
 	return TRUE;
 }
 
+/*
+ * The one sentence of a flush range outside the mapping. The numbers come
+ * as text because the C API's may be negative and a node's may exceed
+ * G_MAXINT64, and each is shown as its caller got it.
+ */
+static void
+fail_flush_range (MmapfsRegion *self, GError **error, const char *offset, const char *size)
+{
+	region_fail (self, error, EINVAL, "flush range %s+%s is outside the mapping (%zu bytes)",
+		     offset, size, self->length);
+}
+
+/* Checks that [@offset, @offset + @size) lies inside the mapping; lock held, region open. */
+gboolean
+region_check_flush_range (MmapfsRegion *self, guint64 offset, guint64 size, GError **error)
+{
+	char offset_text[24];
+	char size_text[24];
+
+	if (offset <= self->length && size <= self->length - offset)
+		return TRUE;
+	g_snprintf (offset_text, sizeof offset_text, "%" G_GUINT64_FORMAT, offset);
+	g_snprintf (size_text, sizeof size_text, "%" G_GUINT64_FORMAT, size);
+	fail_flush_range (self, error, offset_text, size_text);
+	return FALSE;
+}
+
 /**
  * mmapfs_region_flush:
  * @self: a region
@@ -234,35 +274,54 @@ mmapfs_region_flush (MmapfsRegion *self, gint64 offset, gint64 size, MmapfsFlush
 		     GError **error)
 {
 	g_autoptr (GRWLockReaderLocker) locker = NULL;
-	static const int msync_flags[] = {
-		[MMAPFS_FLUSH_SYNC] = MS_SYNC,
-		[MMAPFS_FLUSH_ASYNC] = MS_ASYNC,
-		[MMAPFS_FLUSH_INVALIDATE] = MS_INVALIDATE,
-	};
 
 	g_return_val_if_fail (self != NULL, FALSE);
-	g_return_val_if_fail ((guint) flags < G_N_ELEMENTS (msync_flags), FALSE);
+	g_return_val_if_fail ((guint) flags <= MMAPFS_FLUSH_INVALIDATE, FALSE);
 	locker = g_rw_lock_reader_locker_new (&self->lock);
 	if (!region_check_open (self, error))
 		return FALSE;
+	/* Every request that reaches an open region counts, even one out of range. */
 	region_stat_add (&self->stats.flushes, 1);
 
 	if (offset == MMAPFS_UNSET)
 		offset = 0;
 	if (size == MMAPFS_UNSET)
 		size = (gint64) self->length;
-	if (size < 0 || offset < 0 || (gint64) self->length - offset < size) {
-		region_fail (self, error, EINVAL,
-			     "flush range %" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
-			     " is outside the mapping (%zu bytes)",
-			     offset, size, self->length);
+	if (size < 0 || offset < 0) {
+		char offset_text[24];
+		char size_text[24];
+
+		g_snprintf (offset_text, sizeof offset_text, "%" G_GINT64_FORMAT, offset);
+		g_snprintf (size_text, sizeof size_text, "%" G_GINT64_FORMAT, size);
+		fail_flush_range (self, error, offset_text, size_text);
 		return FALSE;
 	}
+	return region_check_flush_range (self, (guint64) offset, (guint64) size, error) &&
+	       region_flush_locked (self, (guint64) offset, (guint64) size, flags, error);
+}
+
+/*
+ * The msync(2) of mmapfs_region_flush(), for a range that
+ * region_check_flush_range() accepted; the lock is held (shared will do).
+ * Read and copy mappings have nothing to write back, and their offset
+ * need not be aligned, as in Python.
+ */
+gboolean
+region_flush_locked (MmapfsRegion *self, guint64 offset, guint64 size, MmapfsFlushFlags flags,
+		     GError **error)
+{
+	static const int msync_flags[] = {
+		[MMAPFS_FLUSH_SYNC] = MS_SYNC,
+		[MMAPFS_FLUSH_ASYNC] = MS_ASYNC,
+		[MMAPFS_FLUSH_INVALIDATE] = MS_INVALIDATE,
+	};
+
+	g_return_val_if_fail ((guint) flags < G_N_ELEMENTS (msync_flags), FALSE);
 	if (self->access == MMAPFS_ACCESS_READ || self->access == MMAPFS_ACCESS_COPY)
 		return TRUE;
-	if ((guint64) offset % mmapfs_region_page_size () != 0) {
+	if (offset % mmapfs_region_page_size () != 0) {
 		region_fail (self, error, EINVAL,
-			     "flush offset %" G_GINT64_FORMAT " is not a multiple of the page size %zu",
+			     "flush offset %" G_GUINT64_FORMAT " is not a multiple of the page size %zu",
 			     offset, mmapfs_region_page_size ());
 		return FALSE;
 	}
@@ -272,6 +331,27 @@ mmapfs_region_flush (MmapfsRegion *self, gint64 offset, gint64 size, MmapfsFlush
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* The one sentence of an advice start outside the mapping; see fail_flush_range(). */
+static void
+fail_advice_start (MmapfsRegion *self, GError **error, const char *start)
+{
+	region_fail (self, error, EINVAL, "advice start %s is outside the mapping (0..%zu)", start,
+		     self->length);
+}
+
+/* Advice needs a start inside the mapping (as Python): lock held, region open. */
+static gboolean
+check_advice_start (MmapfsRegion *self, guint64 start, GError **error)
+{
+	char start_text[24];
+
+	if (start < self->length)
+		return TRUE;
+	g_snprintf (start_text, sizeof start_text, "%" G_GUINT64_FORMAT, start);
+	fail_advice_start (self, error, start_text);
+	return FALSE;
 }
 
 /**
@@ -297,7 +377,6 @@ mmapfs_region_madvise (MmapfsRegion *self, int advice, gint64 start, gint64 leng
 		       GError **error)
 {
 	g_autoptr (GRWLockReaderLocker) locker = NULL;
-	const char *name = mmapfs_advice_to_string (advice);
 
 	g_return_val_if_fail (self != NULL, FALSE);
 	locker = g_rw_lock_reader_locker_new (&self->lock);
@@ -308,12 +387,16 @@ mmapfs_region_madvise (MmapfsRegion *self, int advice, gint64 start, gint64 leng
 		start = 0;
 	if (length == MMAPFS_UNSET)
 		length = (gint64) self->length;
-	if (start < 0 || (guint64) start >= self->length) {
-		region_fail (self, error, EINVAL,
-			     "advice start %" G_GINT64_FORMAT " is outside the mapping (0..%zu)", start,
-			     self->length);
+	if (start < 0) {
+		char start_text[24];
+
+		g_snprintf (start_text, sizeof start_text, "%" G_GINT64_FORMAT, start);
+		fail_advice_start (self, error, start_text);
 		return FALSE;
 	}
+	/* Python's checks, in Python's order: the start, then the length. */
+	if (!check_advice_start (self, (guint64) start, error))
+		return FALSE;
 	if (length < 0) {
 		region_fail (self, error, EINVAL, "advice length %" G_GINT64_FORMAT " is negative",
 			     length);
@@ -326,18 +409,34 @@ mmapfs_region_madvise (MmapfsRegion *self, int advice, gint64 start, gint64 leng
 			     start, length);
 		return FALSE;
 	}
-	if ((guint64) (start + length) > self->length)
-		length = (gint64) self->length - start;
+	return region_madvise_locked (self, advice, (guint64) start, (guint64) length, NULL, error);
+}
 
+/*
+ * madvise(2) of @length bytes from @start, a @length that runs past the
+ * end being clipped to it; the lock is held (shared will do) and the
+ * region open. @out_length gets the length advised, after clipping.
+ */
+gboolean
+region_madvise_locked (MmapfsRegion *self, int advice, guint64 start, guint64 length,
+		       guint64 *out_length, GError **error)
+{
+	const char *name = mmapfs_advice_to_string (advice);
+
+	if (!check_advice_start (self, start, error))
+		return FALSE;
+	length = MIN (length, self->length - start);
 	if (madvise (self->data + start, (gsize) length, advice) < 0) {
 		int errsv = errno;
-		region_fail (self, error, errsv, "madvise(%s) of %" G_GINT64_FORMAT "+%" G_GINT64_FORMAT
-			     " failed: %s",
+		region_fail (self, error, errsv,
+			     "madvise(%s) of %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT " failed: %s",
 			     name != NULL ? name : "?", start, length, g_strerror (errsv));
 		return FALSE;
 	}
 	if (mmapfs_advice_is_pattern (advice))
 		g_atomic_int_set (&self->pattern, advice);
+	if (out_length != NULL)
+		*out_length = length;
 	return TRUE;
 }
 
@@ -368,12 +467,18 @@ gboolean
 mmapfs_region_lock (MmapfsRegion *self, gboolean lock, GError **error)
 {
 	g_autoptr (GRWLockWriterLocker) locker = NULL;
-	int r;
 
 	g_return_val_if_fail (self != NULL, FALSE);
 	locker = g_rw_lock_writer_locker_new (&self->lock);
-	if (!region_check_open (self, error))
-		return FALSE;
+	return region_check_open (self, error) && region_lock_locked (self, lock, error);
+}
+
+/* mmapfs_region_lock() with the lock held exclusively and the region open. */
+gboolean
+region_lock_locked (MmapfsRegion *self, gboolean lock, GError **error)
+{
+	int r;
+
 	r = lock ? mlock (self->data, self->length) : munlock (self->data, self->length);
 	if (r < 0) {
 		int errsv = errno;

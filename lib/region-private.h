@@ -53,6 +53,25 @@ GBytes *region_copy_out (MmapfsRegion *self, gsize start, gsize n, GError **erro
 gboolean region_copy_in (MmapfsRegion *self, gsize start, const void *src, gsize n,
 			 GError **error);
 
+/*
+ * The bodies of the whole-region operations (region-ops.c), for callers
+ * that hold `lock` (exclusively for move, resize and lock; shared will do
+ * for flush and madvise) and have checked that the region is open: the
+ * public methods, and the node protocol (node.c), which applies a node's
+ * range rule and acts under one acquisition. Each check and its sentence
+ * live once, here, whichever of them calls.
+ */
+gboolean region_move_locked (MmapfsRegion *self, guint64 dest, guint64 src, guint64 count,
+			     GError **error);
+gboolean region_resize_locked (MmapfsRegion *self, guint64 new_length, GError **error);
+gboolean region_check_flush_range (MmapfsRegion *self, guint64 offset, guint64 size,
+				   GError **error);
+gboolean region_flush_locked (MmapfsRegion *self, guint64 offset, guint64 size,
+			      MmapfsFlushFlags flags, GError **error);
+gboolean region_madvise_locked (MmapfsRegion *self, int advice, guint64 start, guint64 length,
+				guint64 *out_length, GError **error);
+gboolean region_lock_locked (MmapfsRegion *self, gboolean lock, GError **error);
+
 static inline void
 region_stat_add (guint64 *counter, guint64 amount)
 {

@@ -30,6 +30,7 @@ MMAPFS_EXPORT gboolean mmapfs_advice_from_string (const char *name, gsize len,
 						  GError **error);
 MMAPFS_EXPORT const char *mmapfs_advice_to_string (int advice);
 MMAPFS_EXPORT gboolean mmapfs_advice_is_pattern (int advice);
+MMAPFS_EXPORT gboolean mmapfs_advice_discards (int advice);
 MMAPFS_EXPORT char *mmapfs_advice_menu (int pattern, MmapfsAdviceFlags flags);
 
 G_END_DECLS

@@ -60,7 +60,9 @@ typedef enum {
  * @offset: for map, the file offset (checked later against the page size)
  * @length: for map, the length (0 = to the end of the file); for anon, the size
  *
- * One parsed `.control` line. Clear with mmapfs_command_clear().
+ * One parsed `.control` line. Clear with mmapfs_command_clear(), or
+ * declare it `g_auto (MmapfsCommand) cmd = { 0 };` to have it cleared at
+ * the end of its scope.
  */
 typedef struct {
 	MmapfsCommandKind kind;
@@ -77,6 +79,8 @@ MMAPFS_EXPORT gboolean mmapfs_command_parse_option (MmapfsCommandKind kind, cons
 						    MmapfsCommand *out_cmd, GError **error);
 MMAPFS_EXPORT char *mmapfs_command_format (const MmapfsCommand *cmd);
 MMAPFS_EXPORT void mmapfs_command_clear (MmapfsCommand *cmd);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MmapfsCommand, mmapfs_command_clear)
 
 /**
  * MmapfsAdviseRequest:

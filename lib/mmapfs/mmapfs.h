@@ -13,4 +13,5 @@
 #include "mmapfs-advice.h"
 #include "mmapfs-parse.h"
 #include "mmapfs-region.h"
+#include "mmapfs-node.h"
 #undef MMAPFS_INSIDE

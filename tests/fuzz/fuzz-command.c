@@ -15,7 +15,7 @@ static const int allowed[] = { EINVAL, ENAMETOOLONG, EOVERFLOW, 0 };
 static void
 check_command (const MmapfsCommand *cmd)
 {
-	MmapfsCommand again = { 0 };
+	g_auto (MmapfsCommand) again = { 0 };
 	g_autofree char *line = NULL;
 	g_autofree char *line2 = NULL;
 	GError *error = NULL;
@@ -51,13 +51,12 @@ check_command (const MmapfsCommand *cmd)
 	g_assert_true (fuzz_commands_equal (cmd, &again));
 	line2 = mmapfs_command_format (&again);
 	g_assert_cmpstr (line, ==, line2);
-	mmapfs_command_clear (&again);
 }
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-	MmapfsCommand cmd = { 0 };
+	g_auto (MmapfsCommand) cmd = { 0 };
 	GError *error = NULL;
 
 	if (!mmapfs_command_parse ((const char *) data, size, &cmd, &error)) {
@@ -66,6 +65,5 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 	}
 	g_assert_no_error (error);
 	check_command (&cmd);
-	mmapfs_command_clear (&cmd);
 	return 0;
 }

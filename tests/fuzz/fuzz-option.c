@@ -15,7 +15,7 @@ static const int allowed[] = { EINVAL, ENAMETOOLONG, EOVERFLOW, 0 };
 static void
 check_command (MmapfsCommandKind kind, const char *spec, const MmapfsCommand *cmd)
 {
-	MmapfsCommand again = { 0 };
+	g_auto (MmapfsCommand) again = { 0 };
 	g_autofree char *line = NULL;
 	GError *error = NULL;
 
@@ -41,13 +41,12 @@ check_command (MmapfsCommandKind kind, const char *spec, const MmapfsCommand *cm
 		return;
 	}
 	g_assert_true (fuzz_commands_equal (cmd, &again));
-	mmapfs_command_clear (&again);
 }
 
 static void
 fuzz_kind (MmapfsCommandKind kind, const char *spec)
 {
-	MmapfsCommand cmd = { 0 };
+	g_auto (MmapfsCommand) cmd = { 0 };
 	GError *error = NULL;
 
 	if (!mmapfs_command_parse_option (kind, spec, &cmd, &error)) {
@@ -55,7 +54,6 @@ fuzz_kind (MmapfsCommandKind kind, const char *spec)
 		return;
 	}
 	check_command (kind, spec, &cmd);
-	mmapfs_command_clear (&cmd);
 }
 
 int

@@ -274,6 +274,27 @@ test_is_pattern (void)
 	g_assert_false (mmapfs_advice_is_pattern (-1));
 }
 
+/* Exactly the advice after which a cached copy of the bytes is stale. */
+static void
+test_discards (void)
+{
+	static const char *const discarding[] = {
+		"dontneed", "free", "remove", "pageout",
+	};
+	static const int unknown[] = { -1, 5, 26, 99, 102, G_MININT, G_MAXINT };
+
+	for (gsize i = 0; i < G_N_ELEMENTS (linux_advice); i++) {
+		gboolean expected = g_strv_contains (discarding, linux_advice[i].name);
+
+		g_assert_cmpint (mmapfs_advice_discards (linux_advice[i].value), ==, expected);
+	}
+	/* The failure injectors discard too, whatever the flags. */
+	g_assert_true (mmapfs_advice_discards (100));
+	g_assert_true (mmapfs_advice_discards (101));
+	for (gsize i = 0; i < G_N_ELEMENTS (unknown); i++)
+		g_assert_false (mmapfs_advice_discards (unknown[i]));
+}
+
 static void
 test_menu_default (void)
 {
@@ -372,6 +393,7 @@ main (int argc, char **argv)
 	g_test_add_func ("/advice/from-string/hwpoison", test_hwpoison);
 	g_test_add_func ("/advice/to-string/unknown", test_to_string_unknown);
 	g_test_add_func ("/advice/is-pattern", test_is_pattern);
+	g_test_add_func ("/advice/discards", test_discards);
 	g_test_add_func ("/advice/menu/default", test_menu_default);
 	g_test_add_func ("/advice/menu/pattern", test_menu_pattern);
 	g_test_add_func ("/advice/menu/hwpoison", test_menu_hwpoison);

@@ -457,7 +457,7 @@ test_command_none (void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS (lines); i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("blank line #%" G_GSIZE_FORMAT, i);
 		parse_command_ok (lines[i].text, lines[i].len, &cmd);
@@ -468,24 +468,30 @@ test_command_none (void)
 static void
 test_command_map_minimal (void)
 {
-	MmapfsCommand cmd = { 0 };
+	{
+		g_auto(MmapfsCommand) cmd = { 0 };
 
-	parse_command_ok ("map a /x", 8, &cmd);
-	assert_command (&cmd, MMAPFS_COMMAND_MAP, "a", "/x", MMAPFS_ACCESS_WRITE, 0, 0);
-	mmapfs_command_clear (&cmd);
-	assert_command (&cmd, MMAPFS_COMMAND_NONE, NULL, NULL, 0, 0, 0);
-	/* Clearing twice is harmless. */
-	mmapfs_command_clear (&cmd);
+		parse_command_ok ("map a /x", 8, &cmd);
+		assert_command (&cmd, MMAPFS_COMMAND_MAP, "a", "/x", MMAPFS_ACCESS_WRITE, 0, 0);
+		mmapfs_command_clear (&cmd);
+		assert_command (&cmd, MMAPFS_COMMAND_NONE, NULL, NULL, 0, 0, 0);
+		/* Clearing twice is harmless, and so is the g_auto() cleanup after it. */
+		mmapfs_command_clear (&cmd);
+	}
+	{
+		g_auto(MmapfsCommand) cmd = { 0 };
 
-	parse_command_ok ("  map\tlog.1   /var/log/x\\040y \t", 31, &cmd);
-	assert_command (&cmd, MMAPFS_COMMAND_MAP, "log.1", "/var/log/x y", MMAPFS_ACCESS_WRITE,
-			0, 0);
-	mmapfs_command_clear (&cmd);
+		parse_command_ok ("  map\tlog.1   /var/log/x\\040y \t", 31, &cmd);
+		assert_command (&cmd, MMAPFS_COMMAND_MAP, "log.1", "/var/log/x y",
+				MMAPFS_ACCESS_WRITE, 0, 0);
+	}
+	{
+		g_auto(MmapfsCommand) cmd = { 0 };
 
-	/* `\057` is "/": the path is absolute once unescaped, which is what counts. */
-	parse_command_ok ("map a \\057x", 11, &cmd);
-	assert_command (&cmd, MMAPFS_COMMAND_MAP, "a", "/x", MMAPFS_ACCESS_WRITE, 0, 0);
-	mmapfs_command_clear (&cmd);
+		/* `\057` is "/": the path is absolute once unescaped, which is what counts. */
+		parse_command_ok ("map a \\057x", 11, &cmd);
+		assert_command (&cmd, MMAPFS_COMMAND_MAP, "a", "/x", MMAPFS_ACCESS_WRITE, 0, 0);
+	}
 }
 
 static void
@@ -516,22 +522,20 @@ test_command_map_options (void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS (orders); i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("%s", orders[i]);
 		parse_command_ok (orders[i], strlen (orders[i]), &cmd);
 		assert_command (&cmd, MMAPFS_COMMAND_MAP, "m", "/f", MMAPFS_ACCESS_COPY, 8192,
 				8192);
-		mmapfs_command_clear (&cmd);
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS (single); i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("%s", single[i].line);
 		parse_command_ok (single[i].line, strlen (single[i].line), &cmd);
 		assert_command (&cmd, MMAPFS_COMMAND_MAP, "m", "/f", single[i].access,
 				single[i].offset, single[i].length);
-		mmapfs_command_clear (&cmd);
 	}
 }
 
@@ -638,14 +642,13 @@ test_command_anon (void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS (good); i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		parse_command_ok (good[i].line, strlen (good[i].line), &cmd);
 		g_assert_cmpint (cmd.kind, ==, MMAPFS_COMMAND_ANON);
 		g_assert_cmpuint (cmd.length, ==, good[i].size);
 		g_assert_null (cmd.path);
 		g_assert_cmpuint (cmd.offset, ==, 0);
-		mmapfs_command_clear (&cmd);
 	}
 	check_bad_commands (bad, G_N_ELEMENTS (bad));
 
@@ -668,11 +671,10 @@ test_command_unmap (void)
 		{ S ("unmap .control"), EINVAL, NULL },
 		{ S ("unmap a*"), EINVAL, NULL },
 	};
-	MmapfsCommand cmd = { 0 };
+	g_auto(MmapfsCommand) cmd = { 0 };
 
 	parse_command_ok ("unmap a", 7, &cmd);
 	assert_command (&cmd, MMAPFS_COMMAND_UNMAP, "a", NULL, MMAPFS_ACCESS_WRITE, 0, 0);
-	mmapfs_command_clear (&cmd);
 
 	check_bad_commands (bad, G_N_ELEMENTS (bad));
 	{
@@ -717,11 +719,10 @@ test_command_newline (void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS (good); i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		parse_command_ok (good[i].text, good[i].len, &cmd);
 		assert_command (&cmd, MMAPFS_COMMAND_UNMAP, "a", NULL, MMAPFS_ACCESS_WRITE, 0, 0);
-		mmapfs_command_clear (&cmd);
 	}
 	check_bad_commands (bad, G_N_ELEMENTS (bad));
 }
@@ -731,7 +732,7 @@ test_command_too_long (void)
 {
 	g_autofree char *line = g_malloc (MMAPFS_LINE_MAX + 2);
 	g_autoptr(GError) error = NULL;
-	MmapfsCommand cmd = { 0 };
+	g_auto(MmapfsCommand) cmd = { 0 };
 
 	/* A comment of exactly MMAPFS_LINE_MAX bytes is fine, newline or not. */
 	memset (line, 'c', MMAPFS_LINE_MAX + 1);
@@ -816,7 +817,7 @@ test_command_round_trip (void)
 				MmapfsCommand orig = { MMAPFS_COMMAND_MAP, (char *) "m-1.x",
 						       (char *) paths[p], accesses[a], numbers[n],
 						       numbers[G_N_ELEMENTS (numbers) - 1 - n] };
-				MmapfsCommand back = { 0 };
+				g_auto(MmapfsCommand) back = { 0 };
 				g_autofree char *line = mmapfs_command_format (&orig);
 				g_autofree char *again = NULL;
 
@@ -825,7 +826,6 @@ test_command_round_trip (void)
 				assert_commands_equal (&back, &orig);
 				again = mmapfs_command_format (&back);
 				g_assert_cmpstr (again, ==, line);
-				mmapfs_command_clear (&back);
 			}
 		}
 	}
@@ -833,22 +833,20 @@ test_command_round_trip (void)
 	for (gsize n = 1; n < G_N_ELEMENTS (numbers); n++) {
 		MmapfsCommand anon = { MMAPFS_COMMAND_ANON, (char *) "A", NULL, MMAPFS_ACCESS_WRITE,
 				       0, numbers[n] };
-		MmapfsCommand back = { 0 };
+		g_auto(MmapfsCommand) back = { 0 };
 		g_autofree char *line = mmapfs_command_format (&anon);
 
 		parse_command_ok (line, strlen (line), &back);
 		assert_commands_equal (&back, &anon);
-		mmapfs_command_clear (&back);
 	}
 	{
 		MmapfsCommand unmap = { MMAPFS_COMMAND_UNMAP, (char *) "gone", NULL,
 					MMAPFS_ACCESS_WRITE, 0, 0 };
-		MmapfsCommand back = { 0 };
+		g_auto(MmapfsCommand) back = { 0 };
 		g_autofree char *line = mmapfs_command_format (&unmap);
 
 		parse_command_ok (line, strlen (line), &back);
 		assert_commands_equal (&back, &unmap);
-		mmapfs_command_clear (&back);
 	}
 }
 
@@ -860,12 +858,11 @@ test_command_round_trip_bytes (void)
 		char path[] = { '/', (char) b, 'p', (char) b, '\0' };
 		MmapfsCommand orig = { MMAPFS_COMMAND_MAP, (char *) "b", path, MMAPFS_ACCESS_WRITE,
 				       0, 0 };
-		MmapfsCommand back = { 0 };
+		g_auto(MmapfsCommand) back = { 0 };
 		g_autofree char *line = mmapfs_command_format (&orig);
 
 		parse_command_ok (line, strlen (line), &back);
 		assert_commands_equal (&back, &orig);
-		mmapfs_command_clear (&back);
 	}
 }
 
@@ -924,7 +921,7 @@ test_option_map (void)
 
 	for (gsize i = 0; i < G_N_ELEMENTS (good); i++) {
 		g_autoptr(GError) error = NULL;
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("--map %s", good[i].spec);
 		g_assert_true (mmapfs_command_parse_option (MMAPFS_COMMAND_MAP, good[i].spec, &cmd,
@@ -932,11 +929,10 @@ test_option_map (void)
 		g_assert_no_error (error);
 		assert_command (&cmd, MMAPFS_COMMAND_MAP, "a", good[i].path, good[i].access,
 				good[i].offset, good[i].length);
-		mmapfs_command_clear (&cmd);
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
 		g_autoptr(GError) error = NULL;
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("bad --map %s", bad[i].spec);
 		g_assert_false (mmapfs_command_parse_option (MMAPFS_COMMAND_MAP, bad[i].spec, &cmd,
@@ -948,7 +944,7 @@ test_option_map (void)
 		g_autoptr(GError) error = NULL;
 		g_autofree char *long_name = g_strnfill (256, 'n');
 		g_autofree char *spec = g_strconcat (long_name, "=/x", NULL);
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_assert_false (mmapfs_command_parse_option (MMAPFS_COMMAND_MAP, spec, &cmd,
 							     &error));
@@ -980,7 +976,7 @@ test_option_anon (void)
 
 	for (gsize i = 0; i < G_N_ELEMENTS (good); i++) {
 		g_autoptr(GError) error = NULL;
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_assert_true (mmapfs_command_parse_option (MMAPFS_COMMAND_ANON, good[i].spec, &cmd,
 							    &error));
@@ -988,11 +984,10 @@ test_option_anon (void)
 		g_assert_cmpint (cmd.kind, ==, MMAPFS_COMMAND_ANON);
 		g_assert_cmpuint (cmd.length, ==, good[i].size);
 		g_assert_null (cmd.path);
-		mmapfs_command_clear (&cmd);
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
 		g_autoptr(GError) error = NULL;
-		MmapfsCommand cmd = { 0 };
+		g_auto(MmapfsCommand) cmd = { 0 };
 
 		g_test_message ("bad --anon %s", bad[i].spec);
 		g_assert_false (mmapfs_command_parse_option (MMAPFS_COMMAND_ANON, bad[i].spec, &cmd,
@@ -1006,8 +1001,8 @@ static void
 test_option_matches_control (void)
 {
 	/* An option and the equivalent .control line give the same command. */
-	MmapfsCommand from_option = { 0 };
-	MmapfsCommand from_line = { 0 };
+	g_auto(MmapfsCommand) from_option = { 0 };
+	g_auto(MmapfsCommand) from_line = { 0 };
 	const char *line = "map data /srv/d\\040x access=copy offset=8192 length=4096";
 
 	g_assert_true (mmapfs_command_parse_option (
@@ -1015,8 +1010,6 @@ test_option_matches_control (void)
 		NULL));
 	parse_command_ok (line, strlen (line), &from_line);
 	assert_commands_equal (&from_option, &from_line);
-	mmapfs_command_clear (&from_option);
-	mmapfs_command_clear (&from_line);
 }
 
 /* Node lines ------------------------------------------------------------ */
@@ -1368,7 +1361,7 @@ test_null_empty (void)
 	/* A NULL buffer of length 0 is an empty input, not a programmer error. */
 	g_autoptr(GError) error = NULL;
 	g_autofree char *path = NULL;
-	MmapfsCommand cmd = { MMAPFS_COMMAND_UNMAP, NULL, NULL, 0, 0, 0 };
+	g_auto(MmapfsCommand) cmd = { MMAPFS_COMMAND_UNMAP, NULL, NULL, 0, 0, 0 };
 	MmapfsFlushRequest flush = { 1, 1, TRUE, MMAPFS_FLUSH_ASYNC };
 	MmapfsAdviseRequest advise;
 	guint64 value;
