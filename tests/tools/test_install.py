@@ -16,8 +16,8 @@ from tools_helpers import BUILD_ROOT, LOREM, MMAPFS, SANITIZERS, SOURCE_ROOT
 
 COMMANDS = ["map", "anon", "unmap", "list", "stat", "resize", "advise", "flush", "move",
             "lock", "find", "rfind", "resident", "touch", "evict", "save", "restore"]
-HEADERS = ["mmapfs.h", "mmapfs-advice.h", "mmapfs-error.h", "mmapfs-parse.h",
-           "mmapfs-region.h", "mmapfs-types.h", "mmapfs-version.h"]
+HEADERS = ["mmapfs.h", "mmapfs-advice.h", "mmapfs-error.h", "mmapfs-node.h",
+           "mmapfs-parse.h", "mmapfs-region.h", "mmapfs-types.h", "mmapfs-version.h"]
 
 
 def build_options():
