@@ -65,7 +65,7 @@ mmapfs_region_mincore (MmapfsRegion *self, GError **error)
  * `resident` node: a terabyte mapping costs a few runs, not a byte per
  * page.
  *
- * Returns: (transfer full) (element-type MmapfsPageRun): the runs,
+ * Returns: (transfer full) (element-type MmapfsResidentRun): the runs,
  *   ascending, each from @first_page + its first index in @vector to
  *   @first_page + its last, inclusive
  */
@@ -79,10 +79,10 @@ mmapfs_mincore_runs (GBytes *vector, guint64 first_page, guint64 *out_resident)
 
 	g_return_val_if_fail (vector != NULL, NULL);
 
-	runs = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
+	runs = g_array_new (FALSE, FALSE, sizeof (MmapfsResidentRun));
 	vec = g_bytes_get_data (vector, &pages);
 	for (gsize i = 0; i < pages;) {
-		MmapfsPageRun run;
+		MmapfsResidentRun run;
 		gsize first;
 
 		if (!(vec[i] & 1)) {
@@ -129,7 +129,7 @@ mmapfs_region_format_resident (MmapfsRegion *self, GError **error)
 	g_string_append_printf (text, "%" G_GUINT64_FORMAT "/%zu pages resident\n", resident,
 				g_bytes_get_size (bytes));
 	for (guint i = 0; i < runs->len; i++) {
-		const MmapfsPageRun *run = &g_array_index (runs, MmapfsPageRun, i);
+		const MmapfsResidentRun *run = &g_array_index (runs, MmapfsResidentRun, i);
 
 		g_string_append_printf (text, "%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "\n",
 					run->first, run->last);

@@ -125,20 +125,7 @@ MMAPFS_EXPORT int mmapfs_region_get_access_pattern (MmapfsRegion *self);
 MMAPFS_EXPORT gboolean mmapfs_region_lock (MmapfsRegion *self, gboolean lock, GError **error);
 MMAPFS_EXPORT gboolean mmapfs_region_is_locked (MmapfsRegion *self);
 
-/* Residency */
-
-/**
- * MmapfsPageRun:
- * @first: index of the run's first page
- * @last: index of its last page (inclusive)
- *
- * A run of resident pages, as the `resident` node lists them (`FIRST-LAST`).
- */
-typedef struct {
-	guint64 first;
-	guint64 last;
-} MmapfsPageRun;
-
+/* Residency (runs are MmapfsResidentRun, of mmapfs-node.h) */
 MMAPFS_EXPORT GBytes *mmapfs_region_mincore (MmapfsRegion *self, GError **error);
 MMAPFS_EXPORT GArray *mmapfs_mincore_runs (GBytes *vector, guint64 first_page,
 					   guint64 *out_resident);

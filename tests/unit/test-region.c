@@ -950,20 +950,20 @@ test_mincore_runs (void)
 	g_autoptr (GBytes) empty = g_bytes_new_static (vec, 0);
 	g_autoptr (GArray) runs = NULL;
 	g_autoptr (GArray) none = NULL;
-	const MmapfsPageRun *run;
+	const MmapfsResidentRun *run;
 	guint64 resident = 0;
 
 	runs = mmapfs_mincore_runs (vector, 100, &resident);
 	g_assert_cmpuint (resident, ==, 6);
 	g_assert_cmpuint (runs->len, ==, 3);
-	run = &g_array_index (runs, MmapfsPageRun, 0);
+	run = &g_array_index (runs, MmapfsResidentRun, 0);
 	g_assert_cmpuint (run->first, ==, 100);
 	g_assert_cmpuint (run->last, ==, 101);
 	/* Bit 0 alone counts: 3 is resident. */
-	run = &g_array_index (runs, MmapfsPageRun, 1);
+	run = &g_array_index (runs, MmapfsResidentRun, 1);
 	g_assert_cmpuint (run->first, ==, 104);
 	g_assert_cmpuint (run->last, ==, 104);
-	run = &g_array_index (runs, MmapfsPageRun, 2);
+	run = &g_array_index (runs, MmapfsResidentRun, 2);
 	g_assert_cmpuint (run->first, ==, 106);
 	g_assert_cmpuint (run->last, ==, 108);
 

@@ -138,9 +138,9 @@ cmd_unmap (CtlOptions *opts, char **args, guint n_args, GError **error)
 }
 
 static const char *
-info_or (const Info *info, const char *key, const char *fallback)
+info_or (const MmapfsNodeInfo *info, const char *key, const char *fallback)
 {
-	const char *value = info_get (info, key);
+	const char *value = mmapfs_node_info_get (info, key);
 
 	return value != NULL ? value : fallback;
 }
@@ -150,7 +150,8 @@ cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (CtlTarget) mount = NULL;
 	g_autoptr (GPtrArray) names = NULL;
-	g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) info_free);
+	g_autoptr (GPtrArray) infos =
+		g_ptr_array_new_with_free_func ((GDestroyNotify) mmapfs_node_info_free);
 	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
 	static const char *const header[] = { "NAME", "ACCESS", "LENGTH", "RESIDENT",
 					      "ADVICE", "LOCKED", "PATH" };
@@ -168,7 +169,7 @@ cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error)
 	for (guint i = 0; i < names->len; i++) {
 		g_autoptr (CtlTarget) mapping = ctl_mount_mapping_target (mount, names->pdata[i]);
 		g_autoptr (GError) local_error = NULL;
-		Info *info = mapping_read_info (mapping, &local_error);
+		MmapfsNodeInfo *info = mapping_read_info (mapping, &local_error);
 
 		/* A mapping unmapped since the directory was read is simply gone. */
 		if (info == NULL && g_error_matches (local_error, MMAPFS_ERROR, ENOENT))
@@ -205,18 +206,19 @@ cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error)
 	for (guint c = 0; c < G_N_ELEMENTS (header); c++)
 		widths[c] = strlen (header[c]);
 	for (guint i = 0; i < infos->len; i++) {
-		const Info *info = infos->pdata[i];
+		const MmapfsNodeInfo *info = infos->pdata[i];
 		guint64 length = 0;
 
 		row = g_new0 (char *, G_N_ELEMENTS (header) + 1);
-		info_get_u64 (info, "length", &length);
+		mmapfs_node_info_get_uint64 (info, "length", &length, NULL);
 		row[0] = g_strdup (info_or (info, "name", "?"));
 		row[1] = g_strdup (info_or (info, "access", "?"));
 		row[2] = format_size (length);
 		row[3] = g_strdup_printf ("%s/%s", info_or (info, "resident_pages", "?"),
 					  info_or (info, "total_pages", "?"));
 		row[4] = g_strdup (info_or (info, "advice", "?"));
-		row[5] = g_strdup (g_strcmp0 (info_get (info, "locked"), "1") == 0 ? "yes" : "no");
+		row[5] = g_strdup (
+			g_strcmp0 (mmapfs_node_info_get (info, "locked"), "1") == 0 ? "yes" : "no");
 		row[6] = g_strdup (info_or (info, "path", "?"));
 		for (guint c = 0; c < G_N_ELEMENTS (header); c++)
 			widths[c] = MAX (widths[c], (guint) g_utf8_strlen (row[c], -1));
@@ -242,7 +244,8 @@ gboolean
 cmd_stat (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	g_autoptr (CtlTarget) mapping = NULL;
-	g_autoptr (Info) info = NULL;
+	g_autoptr (MmapfsNodeInfo) info = NULL;
+	const char *const *keys;
 	guint width = 0;
 
 	(void) n_args;
@@ -263,17 +266,18 @@ cmd_stat (CtlOptions *opts, char **args, guint n_args, GError **error)
 		return TRUE;
 	}
 
-	for (guint i = 0; i < info->keys->len; i++)
-		width = MAX (width, strlen (info->keys->pdata[i]));
-	for (guint i = 0; i < info->keys->len; i++) {
-		const char *key = info->keys->pdata[i];
-		const char *value = info_get (info, key);
+	keys = mmapfs_node_info_get_keys (info);
+	for (guint i = 0; keys[i] != NULL; i++)
+		width = MAX (width, strlen (keys[i]));
+	for (guint i = 0; keys[i] != NULL; i++) {
+		const char *key = keys[i];
+		const char *value = mmapfs_node_info_get (info, key);
 		guint64 bytes;
 
 		/* Sizes also in a unit a person reads at a glance. */
 		if ((strcmp (key, "length") == 0 || strcmp (key, "file_size") == 0 ||
 		     g_str_has_prefix (key, "bytes_")) &&
-		    info_get_u64 (info, key, &bytes) && bytes >= 1024) {
+		    mmapfs_node_info_get_uint64 (info, key, &bytes, NULL) && bytes >= 1024) {
 			g_autofree char *human = format_size (bytes);
 
 			g_print ("%s:%*s %s (%s)\n", key, (int) (width - strlen (key)), "", value,
@@ -330,9 +334,10 @@ static gboolean
 print_advice_menu (CtlOptions *opts, const CtlTarget *mapping, GError **error)
 {
 	g_autofree char *menu = mapping_read_node (mapping, "advise", error);
-	g_auto (GStrv) words = NULL;
+	g_autoptr (GError) local_error = NULL;
 	g_autoptr (JsonBuilder) builder = NULL;
-	const char *pattern = NULL;
+	g_autofree char *pattern = NULL;
+	g_auto (GStrv) names = NULL;
 
 	if (menu == NULL)
 		return FALSE;
@@ -341,26 +346,18 @@ print_advice_menu (CtlOptions *opts, const CtlTarget *mapping, GError **error)
 		return TRUE;
 	}
 
-	g_strstrip (menu);
-	words = g_strsplit_set (menu, " \t", -1);
+	/* The access pattern in effect is the one in brackets. */
+	if (!mmapfs_node_parse_advise_menu (menu, strlen (menu), &pattern, &names, &local_error)) {
+		mmapfs_set_error (error, local_error->code, "%s/advise: %s", mapping->shown,
+				  local_error->message);
+		return FALSE;
+	}
 	builder = json_builder_new ();
 	json_builder_begin_object (builder);
 	json_builder_set_member_name (builder, "advice");
 	json_builder_begin_array (builder);
-	for (guint i = 0; words[i] != NULL; i++) {
-		char *word = words[i];
-		gsize len = strlen (word);
-
-		if (len == 0)
-			continue;
-		/* The access pattern in effect is the one in brackets. */
-		if (len > 2 && word[0] == '[' && word[len - 1] == ']') {
-			word[len - 1] = '\0';
-			word++;
-			pattern = word;
-		}
-		json_builder_add_string_value (builder, word);
-	}
+	for (guint i = 0; names[i] != NULL; i++)
+		json_builder_add_string_value (builder, names[i]);
 	json_builder_end_array (builder);
 	json_builder_set_member_name (builder, "pattern");
 	if (pattern != NULL)
@@ -511,7 +508,7 @@ print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 	json_builder_set_member_name (builder, "mappings");
 	json_builder_begin_array (builder);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto (MmapfsCommand) cmd = { 0 };
 		g_autoptr (GError) local_error = NULL;
 
 		if (!mmapfs_command_parse (lines[i], strlen (lines[i]), &cmd, &local_error)) {
@@ -521,7 +518,6 @@ print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 		}
 		if (cmd.kind == MMAPFS_COMMAND_MAP || cmd.kind == MMAPFS_COMMAND_ANON)
 			json_add_command (builder, &cmd);
-		mmapfs_command_clear (&cmd);
 	}
 	json_builder_end_array (builder);
 	json_builder_end_object (builder);
@@ -651,18 +647,22 @@ cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 	}
 
-	/* Comments and blank lines cost the daemon nothing, but skipping them
-	 * here keeps the line numbers of messages those of the file. */
+	/*
+	 * Comments and blank lines cost the daemon nothing, but skipping them
+	 * here keeps the line numbers of messages those of the file. Which
+	 * lines they are is libmmapfs's call (MMAPFS_COMMAND_NONE); every
+	 * other line, well-formed or not, goes to the daemon, whose sentence
+	 * a refused one gets.
+	 */
 	lines = g_strsplit (contents, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		const char *p = lines[i];
-		gsize len = strlen (p);
+		g_auto (MmapfsCommand) cmd = { 0 };
+		gsize len = strlen (lines[i]);
 
-		if (len > 0 && p[len - 1] == '\r')
+		if (len > 0 && lines[i][len - 1] == '\r')
 			lines[i][--len] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
+		if (mmapfs_command_parse (lines[i], len, &cmd, NULL) &&
+		    cmd.kind == MMAPFS_COMMAND_NONE)
 			continue;
 		g_ptr_array_add (commands, lines[i]);
 		g_array_append_val (line_numbers, (guint) { i + 1 });

@@ -1,77 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The text mmapctl reads and prints: the `info` format of a mapping
- * (DESIGN §2.6), and the JSON helpers shared by the read-only
- * subcommands.
+ * The JSON helpers shared by the read-only subcommands: paths as JSON
+ * strings, a mapping's `info` (parsed by libmmapfs) as typed members, and
+ * printing the document.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "mmapctl-private.h"
-
-void
-info_free (Info *info)
-{
-	if (info == NULL)
-		return;
-	g_ptr_array_unref (info->keys);
-	g_hash_table_unref (info->values);
-	g_free (info);
-}
-
-/**
- * info_parse:
- * @text: the `info` node's text, `key: value` lines (DESIGN §2.6)
- *
- * Returns: (transfer full): the keys in their order and their values
- */
-Info *
-info_parse (const char *text)
-{
-	Info *info = g_new0 (Info, 1);
-	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-
-	info->keys = g_ptr_array_new_with_free_func (g_free);
-	info->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		const char *sep = strstr (lines[i], ": ");
-		char *key;
-
-		if (sep == NULL) {
-			gsize len = strlen (lines[i]);
-
-			/* "key:" with an empty value still counts as the key. */
-			if (len == 0 || lines[i][len - 1] != ':')
-				continue;
-			key = g_strndup (lines[i], len - 1);
-			sep = lines[i] + len - 2;
-		} else {
-			key = g_strndup (lines[i], sep - lines[i]);
-		}
-		if (g_hash_table_contains (info->values, key)) {
-			g_free (key);
-			continue;
-		}
-		g_ptr_array_add (info->keys, key);
-		g_hash_table_insert (info->values, key, g_strdup (sep + 2));
-	}
-	return info;
-}
-
-const char *
-info_get (const Info *info, const char *key)
-{
-	return g_hash_table_lookup (info->values, key);
-}
-
-gboolean
-info_get_u64 (const Info *info, const char *key, guint64 *out_value)
-{
-	const char *value = info_get (info, key);
-
-	return value != NULL &&
-	       g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, out_value, NULL);
-}
 
 /**
  * json_path_string:
@@ -136,14 +72,16 @@ all_digits (const char *text)
  * an `anonymous` boolean. Keys the daemon adds later come through too.
  */
 void
-json_add_info (JsonBuilder *builder, const Info *info)
+json_add_info (JsonBuilder *builder, const MmapfsNodeInfo *info)
 {
-	const char *path = info_get (info, "path");
+	const char *path = mmapfs_node_info_get (info, "path");
 	gboolean anonymous = path != NULL && strcmp (path, "anonymous") == 0;
 
-	for (guint i = 0; i < info->keys->len; i++) {
-		const char *key = info->keys->pdata[i];
-		const char *value = info_get (info, key);
+	const char *const *keys = mmapfs_node_info_get_keys (info);
+
+	for (guint i = 0; keys[i] != NULL; i++) {
+		const char *key = keys[i];
+		const char *value = mmapfs_node_info_get (info, key);
 		guint64 number;
 
 		json_builder_set_member_name (builder, key);

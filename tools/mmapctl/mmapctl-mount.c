@@ -2,7 +2,8 @@
 /*
  * How mmapctl talks to a mount: classifying the paths of the command
  * line, reading and writing the small nodes of a mapping, and `.control`
- * transactions. The `info` format and the JSON helpers are in
+ * transactions. The text of the nodes is read by libmmapfs's inverse
+ * parsers (mmapfs-node.h), never by hand; the JSON helpers are in
  * mmapctl-info.c, the number and range grammar in mmapctl-args.c.
  */
 #include <dirent.h>
@@ -440,12 +441,12 @@ mapping_read_node (const CtlTarget *mapping, const char *node, GError **error)
 static char *
 mapping_last_error (const CtlTarget *mapping)
 {
-	g_autoptr (Info) info = mapping_read_info (mapping, NULL);
+	g_autoptr (MmapfsNodeInfo) info = mapping_read_info (mapping, NULL);
 	const char *sentence;
 
 	if (info == NULL)
 		return NULL;
-	sentence = info_get (info, "last_error");
+	sentence = mmapfs_node_info_get (info, "last_error");
 	if (sentence == NULL || *sentence == '\0' || strcmp (sentence, "none") == 0)
 		return NULL;
 	return g_strdup (sentence);
@@ -515,14 +516,20 @@ mapping_write_node (const CtlTarget *mapping, const char *node, const char *text
  *
  * Returns: (transfer full) (nullable): the parsed `info` node
  */
-Info *
+MmapfsNodeInfo *
 mapping_read_info (const CtlTarget *mapping, GError **error)
 {
 	g_autofree char *text = mapping_read_node (mapping, "info", error);
+	g_autoptr (GError) local_error = NULL;
+	MmapfsNodeInfo *info;
 
 	if (text == NULL)
 		return NULL;
-	return info_parse (text);
+	info = mmapfs_node_info_parse (text, strlen (text), &local_error);
+	if (info == NULL)
+		mmapfs_set_error (error, local_error->code, "%s/info: %s", mapping->shown,
+				  local_error->message);
+	return info;
 }
 
 /**
@@ -548,25 +555,6 @@ mapping_read_u64 (const CtlTarget *mapping, const char *node, guint64 *out_value
 		return FALSE;
 	}
 	return TRUE;
-}
-
-/*
- * Turns the transaction read of DESIGN §2.1, `error: ENAME: sentence`,
- * into the sentence. Anything else yields NULL.
- */
-static char *
-control_outcome_sentence (const char *outcome)
-{
-	const char *rest;
-	const char *colon;
-
-	if (!g_str_has_prefix (outcome, "error: "))
-		return NULL;
-	rest = outcome + strlen ("error: ");
-	colon = strstr (rest, ": ");
-	if (colon != NULL)
-		rest = colon + 2;
-	return g_strchomp (g_strdup (rest));
 }
 
 /**
@@ -610,17 +598,20 @@ ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lin
 		while (n < 0 && errno == EINTR);
 		if (n < 0 || (gsize) n != len) {
 			int err = n < 0 ? errno : EIO;
+			g_autoptr (GError) outcome_error = NULL;
 			g_autofree char *outcome = NULL;
-			g_autofree char *sentence = NULL;
+			gsize outcome_len = 0;
 
-			outcome = read_fd_all (fd, NULL, NULL);
+			/* The daemon's sentence, libmmapfs reading `error: ENAME: sentence`. */
+			outcome = read_fd_all (fd, &outcome_len, NULL);
 			if (outcome != NULL)
-				sentence = control_outcome_sentence (outcome);
+				mmapfs_node_parse_outcome (outcome, outcome_len, &outcome_error);
 			close (fd);
 			if (out_failed != NULL)
 				*out_failed = i;
 			mmapfs_set_error (error, err, "%s",
-					  sentence != NULL ? sentence : g_strerror (err));
+					  outcome_error != NULL ? outcome_error->message
+								: g_strerror (err));
 			return FALSE;
 		}
 	}

@@ -83,15 +83,6 @@ typedef struct {
 void ctl_target_free (CtlTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlTarget, ctl_target_free)
 
-/* "key: value" lines of a mapping's info node, in their order. */
-typedef struct {
-	GPtrArray *keys;
-	GHashTable *values;
-} Info;
-
-void info_free (Info *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Info, info_free)
-
 /* mmapctl-mount.c: paths, nodes, `.control` transactions */
 gboolean is_mount_root (const char *dir);
 CtlTarget *ctl_target_new_file (const char *shown, const char *path);
@@ -107,19 +98,16 @@ char *read_fd_all (int fd, gsize *out_len, GError **error);
 char *mapping_read_node (const CtlTarget *mapping, const char *node, GError **error);
 gboolean mapping_write_node (const CtlTarget *mapping, const char *node, const char *text,
 			     GError **error);
-Info *mapping_read_info (const CtlTarget *mapping, GError **error);
+MmapfsNodeInfo *mapping_read_info (const CtlTarget *mapping, GError **error);
 gboolean mapping_read_u64 (const CtlTarget *mapping, const char *node, guint64 *out_value,
 			   GError **error);
 gboolean ctl_mount_control (const CtlTarget *mount, const char *const *lines, guint n_lines,
 			    guint *out_failed, GError **error);
 char *ctl_mount_read_control (const CtlTarget *mount, GError **error);
 
-/* mmapctl-info.c: the info format; JSON output (schema in tools/mmapctl/mmapctl.rst) */
-Info *info_parse (const char *text);
-const char *info_get (const Info *info, const char *key);
-gboolean info_get_u64 (const Info *info, const char *key, guint64 *out_value);
+/* mmapctl-info.c: JSON output (schema in tools/mmapctl/mmapctl.rst) */
 char *json_path_string (const char *path);
-void json_add_info (JsonBuilder *builder, const Info *info);
+void json_add_info (JsonBuilder *builder, const MmapfsNodeInfo *info);
 void json_print (JsonBuilder *builder);
 
 /* mmapctl-args.c: numbers and ranges of the command line (DESIGN §2.4 grammar) */
@@ -156,7 +144,7 @@ typedef struct {
 	guint64 n_pages;    /* in the range */
 	guint64 length;	    /* bytes of the whole file or mapping */
 	guint64 resident;   /* resident pages in the range */
-	GArray *runs;	    /* MmapfsPageRun: resident pages by absolute index, ascending */
+	GArray *runs;	    /* MmapfsResidentRun: resident pages by absolute index, ascending */
 } Residency;
 
 void residency_free (Residency *r);

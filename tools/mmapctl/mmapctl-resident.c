@@ -141,43 +141,16 @@ range_pages (const Range *range, guint64 length, guint64 page_size, const char *
 	return TRUE;
 }
 
-/* Parses "A-B" (or "A") lines of the resident node into runs. */
-static gboolean
-parse_resident_runs (const char *text, GArray *runs)
-{
-	g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-
-	for (guint i = 1; lines[i] != NULL; i++) {
-		char *dash;
-		MmapfsPageRun run;
-
-		if (lines[i][0] == '\0')
-			continue;
-		dash = strchr (lines[i], '-');
-		if (dash != NULL)
-			*dash = '\0';
-		if (!g_ascii_string_to_unsigned (lines[i], 10, 0, G_MAXUINT64, &run.first, NULL))
-			return FALSE;
-		run.last = run.first;
-		if (dash != NULL &&
-		    !g_ascii_string_to_unsigned (dash + 1, 10, run.first, G_MAXUINT64, &run.last,
-						 NULL))
-			return FALSE;
-		g_array_append_val (runs, run);
-	}
-	return TRUE;
-}
-
 /* Keeps the part of @runs inside [first, first + count) and counts it. */
 static GArray *
 clip_runs (GArray *runs, guint64 first, guint64 count, guint64 *out_resident)
 {
-	GArray *clipped = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
+	GArray *clipped = g_array_new (FALSE, FALSE, sizeof (MmapfsResidentRun));
 	guint64 end = first + count;
 
 	*out_resident = 0;
 	for (guint i = 0; i < runs->len; i++) {
-		MmapfsPageRun run = g_array_index (runs, MmapfsPageRun, i);
+		MmapfsResidentRun run = g_array_index (runs, MmapfsResidentRun, i);
 
 		if (run.last < first || run.first >= end)
 			continue;
@@ -193,25 +166,27 @@ static Residency *
 mapping_residency (const CtlTarget *mapping, const Range *range, GError **error)
 {
 	g_autoptr (Residency) r = g_new0 (Residency, 1);
-	g_autoptr (Info) info = NULL;
+	g_autoptr (MmapfsNodeInfo) info = NULL;
+	g_autoptr (GError) local_error = NULL;
 	g_autofree char *text = NULL;
-	g_autoptr (GArray) runs = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
+	g_autoptr (GArray) runs = NULL;
 	guint64 length, page_size;
 	const char *path;
 
 	info = mapping_read_info (mapping, error);
 	if (info == NULL)
 		return NULL;
-	if (!info_get_u64 (info, "length", &length) ||
-	    !info_get_u64 (info, "page_size", &page_size) || page_size == 0) {
+	if (!mmapfs_node_info_get_uint64 (info, "length", &length, NULL) ||
+	    !mmapfs_node_info_get_uint64 (info, "page_size", &page_size, NULL) || page_size == 0) {
 		mmapfs_set_error (error, EIO, "%s/info: no length or page_size", mapping->shown);
 		return NULL;
 	}
 	text = mapping_read_node (mapping, "resident", error);
 	if (text == NULL)
 		return NULL;
-	if (!parse_resident_runs (text, runs)) {
-		mmapfs_set_error (error, EIO, "%s/resident: unexpected text", mapping->shown);
+	if (!mmapfs_node_parse_resident (text, strlen (text), NULL, NULL, &runs, &local_error)) {
+		mmapfs_set_error (error, local_error->code, "%s/resident: %s", mapping->shown,
+				  local_error->message);
 		return NULL;
 	}
 
@@ -219,9 +194,9 @@ mapping_residency (const CtlTarget *mapping, const Range *range, GError **error)
 	r->is_mapping = TRUE;
 	r->page_size = page_size;
 	r->length = length;
-	path = info_get (info, "path");
+	path = mmapfs_node_info_get (info, "path");
 	if (path != NULL && strcmp (path, "anonymous") != 0 &&
-	    info_get_u64 (info, "offset", &r->file_offset))
+	    mmapfs_node_info_get_uint64 (info, "offset", &r->file_offset, NULL))
 		r->backing = mmapfs_path_unescape (path, strlen (path), NULL);
 	if (!range_pages (range, length, page_size, mapping->shown, &r->first_page, &r->n_pages,
 			  error))
@@ -293,7 +268,7 @@ file_residency (const CtlTarget *file, const Range *range, GError **error)
 	if (!file_map_range (file, range, &region, &r->first_page, &r->n_pages, &r->length, error))
 		return NULL;
 	if (region == NULL) {
-		r->runs = g_array_new (FALSE, FALSE, sizeof (MmapfsPageRun));
+		r->runs = g_array_new (FALSE, FALSE, sizeof (MmapfsResidentRun));
 		return g_steal_pointer (&r);
 	}
 	vector = mmapfs_region_mincore (region, &local_error);
@@ -357,10 +332,11 @@ format_bar (const Residency *r)
 		guint64 hi = r->first_page + r->n_pages * (b + 1) / width;
 		guint64 count = 0;
 
-		while (run < r->runs->len && g_array_index (r->runs, MmapfsPageRun, run).last < lo)
+		while (run < r->runs->len &&
+		       g_array_index (r->runs, MmapfsResidentRun, run).last < lo)
 			run++;
 		for (guint k = run; k < r->runs->len; k++) {
-			const MmapfsPageRun *x = &g_array_index (r->runs, MmapfsPageRun, k);
+			const MmapfsResidentRun *x = &g_array_index (r->runs, MmapfsResidentRun, k);
 
 			if (x->first >= hi)
 				break;
@@ -400,7 +376,7 @@ json_add_residency (JsonBuilder *builder, const Residency *r)
 	json_builder_set_member_name (builder, "runs");
 	json_builder_begin_array (builder);
 	for (guint i = 0; i < r->runs->len; i++) {
-		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
+		const MmapfsResidentRun *run = &g_array_index (r->runs, MmapfsResidentRun, i);
 
 		json_builder_begin_array (builder);
 		json_builder_add_int_value (builder, (gint64) run->first);

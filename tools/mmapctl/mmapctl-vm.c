@@ -227,7 +227,7 @@ drop_leftovers (const CtlTarget *target, const Range *range)
 	if (fd < 0)
 		return;
 	for (guint i = 0; i < r->runs->len; i++) {
-		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
+		const MmapfsResidentRun *run = &g_array_index (r->runs, MmapfsResidentRun, i);
 
 		posix_fadvise (fd, (off_t) (r->file_offset + run->first * r->page_size),
 			       (off_t) ((run->last - run->first + 1) * r->page_size),
@@ -269,7 +269,7 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	}
 
 	for (guint i = 0; i < r->runs->len; i++) {
-		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
+		const MmapfsResidentRun *run = &g_array_index (r->runs, MmapfsResidentRun, i);
 
 		bytes += span_bytes (r, run->first, run->last - run->first + 1);
 	}
@@ -277,7 +277,7 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	progress_update (&progress, 0);
 
 	for (guint i = 0; ok && i < r->runs->len; i++) {
-		const MmapfsPageRun *run = &g_array_index (r->runs, MmapfsPageRun, i);
+		const MmapfsResidentRun *run = &g_array_index (r->runs, MmapfsResidentRun, i);
 		guint64 n = span_bytes (r, run->first, run->last - run->first + 1);
 		guint64 start = run->first * r->page_size;
 

@@ -160,7 +160,7 @@ print_usage (FILE *out)
 			 MAX (pad, 0), "", commands[i].summary);
 	}
 	fprintf (out, "\nPATH is a mapping (MOUNT/NAME), a whole mount, a file or a directory.\n"
-		      "MmapfsPageRun \"mmapctl COMMAND --help\" for a command's options; see "
+		      "MmapfsResidentRun \"mmapctl COMMAND --help\" for a command's options; see "
 		      "mmapctl(1).\n");
 }
 
