@@ -10,14 +10,19 @@
 
 G_DEFINE_QUARK (mmapfs-error-quark, mmapfs_error)
 
-/*
+/**
  * mmapfs_set_error:
  * @error: (nullable): return location, as for g_set_error()
  * @errnum: a positive errno value
  * @format: printf-style format of the sentence
+ * @...: the arguments of @format
  *
- * Sets @error in MMAPFS_ERROR with @errnum as its code. Every error the
- * library returns goes through here, so the code is always an errno.
+ * Sets @error in %MMAPFS_ERROR with @errnum as its code and the
+ * formatted sentence as its message. Every error the library returns
+ * goes through here, so the code is always an errno; programs built on
+ * the library (mmapctl, mmapfs-bench) use it too, so that their errors
+ * read the same way. An @errnum that is not positive is a programmer
+ * error: nothing is set.
  */
 void
 mmapfs_set_error (GError **error, int errnum, const char *format, ...)

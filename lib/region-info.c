@@ -55,6 +55,54 @@ mmapfs_region_mincore (MmapfsRegion *self, GError **error)
 }
 
 /**
+ * mmapfs_mincore_runs:
+ * @vector: a mincore(2) vector, one byte per page (bit 0 set when
+ *   resident), as mmapfs_region_mincore() gives
+ * @first_page: the index of the vector's first page, added to every run
+ * @out_resident: (out) (optional): how many pages are resident
+ *
+ * Turns a residency vector into runs of resident pages, the form of the
+ * `resident` node: a terabyte mapping costs a few runs, not a byte per
+ * page.
+ *
+ * Returns: (transfer full) (element-type MmapfsResidentRun): the runs,
+ *   ascending, each from @first_page + its first index in @vector to
+ *   @first_page + its last, inclusive
+ */
+GArray *
+mmapfs_mincore_runs (GBytes *vector, guint64 first_page, guint64 *out_resident)
+{
+	GArray *runs;
+	const guint8 *vec;
+	guint64 resident = 0;
+	gsize pages;
+
+	g_return_val_if_fail (vector != NULL, NULL);
+
+	runs = g_array_new (FALSE, FALSE, sizeof (MmapfsResidentRun));
+	vec = g_bytes_get_data (vector, &pages);
+	for (gsize i = 0; i < pages;) {
+		MmapfsResidentRun run;
+		gsize first;
+
+		if (!(vec[i] & 1)) {
+			i++;
+			continue;
+		}
+		first = i;
+		while (i < pages && (vec[i] & 1))
+			i++;
+		resident += i - first;
+		run.first = first_page + first;
+		run.last = first_page + i - 1;
+		g_array_append_val (runs, run);
+	}
+	if (out_resident != NULL)
+		*out_resident = resident;
+	return runs;
+}
+
+/**
  * mmapfs_region_format_resident:
  * @self: a region
  * @error: return location for an error
@@ -70,29 +118,23 @@ char *
 mmapfs_region_format_resident (MmapfsRegion *self, GError **error)
 {
 	g_autoptr (GBytes) bytes = mmapfs_region_mincore (self, error);
-	g_autoptr (GString) runs = NULL;
-	const guint8 *vec;
-	gsize pages;
-	gsize resident = 0;
+	g_autoptr (GArray) runs = NULL;
+	g_autoptr (GString) text = NULL;
+	guint64 resident;
 
 	if (bytes == NULL)
 		return NULL;
-	vec = g_bytes_get_data (bytes, &pages);
-	runs = g_string_new (NULL);
-	for (gsize i = 0; i < pages;) {
-		gsize first;
+	runs = mmapfs_mincore_runs (bytes, 0, &resident);
+	text = g_string_new (NULL);
+	g_string_append_printf (text, "%" G_GUINT64_FORMAT "/%zu pages resident\n", resident,
+				g_bytes_get_size (bytes));
+	for (guint i = 0; i < runs->len; i++) {
+		const MmapfsResidentRun *run = &g_array_index (runs, MmapfsResidentRun, i);
 
-		if (!(vec[i] & 1)) {
-			i++;
-			continue;
-		}
-		first = i;
-		while (i < pages && (vec[i] & 1))
-			i++;
-		resident += i - first;
-		g_string_append_printf (runs, "%zu-%zu\n", first, i - 1);
+		g_string_append_printf (text, "%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "\n",
+					run->first, run->last);
 	}
-	return g_strdup_printf ("%zu/%zu pages resident\n%s", resident, pages, runs->str);
+	return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -27,16 +27,47 @@ typedef struct {
 	gssize found; /* out: index in hay, or -1 */
 } Search;
 
-static gssize
-reverse_search (const guint8 *hay, gsize hay_len, const guint8 *needle, gsize needle_len)
+/**
+ * mmapfs_memrmem:
+ * @hay: (array length=hay_len): bytes to search
+ * @hay_len: their length
+ * @needle: (array length=needle_len): bytes to look for
+ * @needle_len: their length
+ *
+ * The reverse of memmem(3): finds the last occurrence of @needle in @hay.
+ * As Python's rfind() does, an empty @needle is found at the end of
+ * @hay. It touches only the bytes given, so callers that search mapped
+ * memory may run it under their own fault handling.
+ *
+ * Returns: (transfer none) (nullable): the start of the last occurrence,
+ *   @hay + @hay_len for an empty @needle, or %NULL when @needle is absent
+ */
+const void *
+mmapfs_memrmem (const void *hay, gsize hay_len, const void *needle, gsize needle_len)
 {
-	if (needle_len > hay_len)
-		return -1;
-	for (gsize i = hay_len - needle_len + 1; i-- > 0;) {
-		if (hay[i] == needle[0] && memcmp (hay + i, needle, needle_len) == 0)
-			return (gssize) i;
+	const guint8 *h = hay;
+	const guint8 *n = needle;
+	gsize limit;
+
+	g_return_val_if_fail (hay != NULL || hay_len == 0, NULL);
+	g_return_val_if_fail (needle != NULL || needle_len == 0, NULL);
+
+	if (needle_len == 0)
+		return h + hay_len;
+	if (hay_len < needle_len)
+		return NULL;
+	/* Candidates are the first bytes of the needle, taken from the end. */
+	limit = hay_len - needle_len + 1;
+	while (limit > 0) {
+		const guint8 *p = memrchr (h, n[0], limit);
+
+		if (p == NULL)
+			return NULL;
+		if (memcmp (p, n, needle_len) == 0)
+			return p;
+		limit = (gsize) (p - h);
 	}
-	return -1;
+	return NULL;
 }
 
 static void
@@ -45,12 +76,11 @@ search_func (gpointer data)
 	Search *search = data;
 	const guint8 *hit;
 
-	if (search->reverse) {
-		search->found = reverse_search (search->hay, search->hay_len, search->needle,
-						search->needle_len);
-		return;
-	}
-	hit = memmem (search->hay, search->hay_len, search->needle, search->needle_len);
+	if (search->reverse)
+		hit = mmapfs_memrmem (search->hay, search->hay_len, search->needle,
+				      search->needle_len);
+	else
+		hit = memmem (search->hay, search->hay_len, search->needle, search->needle_len);
 	search->found = hit != NULL ? hit - search->hay : -1;
 }
 
@@ -304,28 +334,59 @@ mmapfs_region_tell (MmapfsRegion *self, GError **error)
 /* Searching                                                              */
 /* ---------------------------------------------------------------------- */
 
-/*
- * Python's bounds for find/rfind/regex search: an omitted start is the
- * position, an omitted end the length; negatives count from the end; both
- * are then clipped to 0..length.
+/* Python's rule for one bound: negative counts from the end, then clip to 0..@length. */
+static guint64
+clip_bound (gint64 bound, guint64 length)
+{
+	if (bound < 0) {
+		/* -bound, written so that G_MININT64 does not overflow. */
+		guint64 back = (guint64) (-(bound + 1)) + 1;
+
+		return back >= length ? 0 : length - back;
+	}
+	return MIN ((guint64) bound, length);
+}
+
+/**
+ * mmapfs_find_bounds:
+ * @start: first index of the slice, negative to count from the end, or
+ *   %MMAPFS_UNSET for 0
+ * @end: index after the slice, negative to count from the end, or
+ *   %MMAPFS_UNSET for @length
+ * @length: length of what is searched
+ * @out_start: (out): @start, resolved and clipped to 0..@length
+ * @out_end: (out): @end, resolved and clipped to 0..@length
+ *
+ * The bound rules of Python's find() and rfind() (and of the regex
+ * search), for any object of @length bytes: a negative bound counts from
+ * the end, then both are clipped to 0..@length. @out_end may come out
+ * below @out_start; Python then still finds an empty needle (at the
+ * start for find, at the end for rfind) and nothing else.
+ * mmapfs_region_find() and its siblings use it after putting the
+ * region's position for an unset start.
  */
+void
+mmapfs_find_bounds (gint64 start, gint64 end, guint64 length, guint64 *out_start,
+		    guint64 *out_end)
+{
+	g_return_if_fail (out_start != NULL);
+	g_return_if_fail (out_end != NULL);
+
+	*out_start = start == MMAPFS_UNSET ? 0 : clip_bound (start, length);
+	*out_end = end == MMAPFS_UNSET ? length : clip_bound (end, length);
+}
+
+/* Python's bounds for a search of the region: an omitted start is the position. */
 static void
 search_bounds (MmapfsRegion *self, gint64 start, gint64 end, gsize *out_start, gsize *out_end)
 {
-	gint64 len = (gint64) self->length;
+	guint64 from, to;
 
 	if (start == MMAPFS_UNSET)
 		start = (gint64) self->pos;
-	if (end == MMAPFS_UNSET)
-		end = len;
-	if (start < 0)
-		start += len;
-	start = CLAMP (start, 0, len);
-	if (end < 0)
-		end += len;
-	end = CLAMP (end, 0, len);
-	*out_start = (gsize) start;
-	*out_end = (gsize) end;
+	mmapfs_find_bounds (start, end, self->length, &from, &to);
+	*out_start = (gsize) from;
+	*out_end = (gsize) to;
 }
 
 static gboolean

@@ -29,5 +29,7 @@ G_BEGIN_DECLS
 MMAPFS_EXPORT GQuark mmapfs_error_quark (void);
 
 MMAPFS_EXPORT const char *mmapfs_errno_name (int errnum);
+MMAPFS_EXPORT void mmapfs_set_error (GError **error, int errnum, const char *format, ...)
+	G_GNUC_PRINTF (3, 4);
 
 G_END_DECLS

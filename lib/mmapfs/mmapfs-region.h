@@ -86,6 +86,10 @@ MMAPFS_EXPORT gboolean mmapfs_region_find (MmapfsRegion *self, const void *needl
 MMAPFS_EXPORT gboolean mmapfs_region_rfind (MmapfsRegion *self, const void *needle,
 					    gsize needle_len, gint64 start, gint64 end,
 					    gssize *out_index, GError **error);
+MMAPFS_EXPORT void mmapfs_find_bounds (gint64 start, gint64 end, guint64 length, guint64 *out_start,
+				       guint64 *out_end);
+MMAPFS_EXPORT const void *mmapfs_memrmem (const void *hay, gsize hay_len, const void *needle,
+					  gsize needle_len);
 MMAPFS_EXPORT gboolean mmapfs_region_search_regex (MmapfsRegion *self, GRegex *regex, gint64 start,
 						   gint64 end, gssize *out_start, gssize *out_end,
 						   GError **error);
@@ -121,8 +125,10 @@ MMAPFS_EXPORT int mmapfs_region_get_access_pattern (MmapfsRegion *self);
 MMAPFS_EXPORT gboolean mmapfs_region_lock (MmapfsRegion *self, gboolean lock, GError **error);
 MMAPFS_EXPORT gboolean mmapfs_region_is_locked (MmapfsRegion *self);
 
-/* Residency */
+/* Residency (runs are MmapfsResidentRun, of mmapfs-node.h) */
 MMAPFS_EXPORT GBytes *mmapfs_region_mincore (MmapfsRegion *self, GError **error);
+MMAPFS_EXPORT GArray *mmapfs_mincore_runs (GBytes *vector, guint64 first_page,
+					   guint64 *out_resident);
 MMAPFS_EXPORT char *mmapfs_region_format_resident (MmapfsRegion *self, GError **error);
 
 /* Statistics and text for the daemon's info node */

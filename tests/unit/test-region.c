@@ -415,6 +415,100 @@ test_items_slices (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 	g_assert_cmpint (mmapfs_region_len (r, NULL), ==, f->size);
 }
 
+/* Python's find() bounds, on any length: mmapfs_find_bounds(). */
+static void
+test_find_bounds (void)
+{
+	static const struct {
+		gint64 start, end;
+		guint64 length;
+		guint64 want_start, want_end;
+	} cases[] = {
+		{ 0, 10, 10, 0, 10 },
+		{ 3, 7, 10, 3, 7 },
+		{ -3, -1, 10, 7, 9 },		    /* negative: from the end */
+		{ -30, 100, 10, 0, 10 },	    /* then clipped */
+		{ 8, 2, 10, 8, 2 },		    /* end below start stays so */
+		{ MMAPFS_UNSET, MMAPFS_UNSET, 10, 0, 10 },
+		{ G_MININT64 + 1, G_MAXINT64, 10, 0, 10 },
+		{ -1, -1, 0, 0, 0 },		    /* nothing to search */
+		{ 5, MMAPFS_UNSET, 3, 3, 3 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+		guint64 start = 99, end = 99;
+
+		mmapfs_find_bounds (cases[i].start, cases[i].end, cases[i].length, &start, &end);
+		g_assert_cmpuint (start, ==, cases[i].want_start);
+		g_assert_cmpuint (end, ==, cases[i].want_end);
+	}
+}
+
+/* The last occurrence, memmem(3) from the end: mmapfs_memrmem(). */
+static void
+test_memrmem (void)
+{
+	static const char hay[] = "abcabcab";
+	gsize len = strlen (hay);
+
+	g_assert_true (mmapfs_memrmem (hay, len, "abc", 3) == hay + 3);
+	g_assert_true (mmapfs_memrmem (hay, len, "ab", 2) == hay + 6);
+	g_assert_true (mmapfs_memrmem (hay, len, "b", 1) == hay + 7);
+	g_assert_true (mmapfs_memrmem (hay, len, "abcabcab", 8) == hay);
+	g_assert_null (mmapfs_memrmem (hay, len, "abcabcabc", 9));
+	g_assert_null (mmapfs_memrmem (hay, len, "cc", 2));
+	/* A first byte that matches where the rest does not. */
+	g_assert_true (mmapfs_memrmem ("aab", 3, "ab", 2) == (const void *) ("aab" + 1));
+	g_assert_null (mmapfs_memrmem ("aaa", 3, "ab", 2));
+	/* Python's rule: an empty needle is found at the end. */
+	g_assert_true (mmapfs_memrmem (hay, len, "", 0) == hay + len);
+	g_assert_null (mmapfs_memrmem (NULL, 0, "a", 1));
+}
+
+/* A residency vector as runs of resident pages: mmapfs_mincore_runs(). */
+static void
+test_mincore_runs (void)
+{
+	static const guint8 vec[] = { 1, 1, 0, 0, 3, 0, 1, 1, 1 };
+	g_autoptr (GBytes) vector = g_bytes_new_static (vec, sizeof vec);
+	g_autoptr (GBytes) empty = g_bytes_new_static (vec, 0);
+	g_autoptr (GArray) runs = NULL;
+	g_autoptr (GArray) none = NULL;
+	const MmapfsResidentRun *run;
+	guint64 resident = 0;
+
+	runs = mmapfs_mincore_runs (vector, 100, &resident);
+	g_assert_cmpuint (resident, ==, 6);
+	g_assert_cmpuint (runs->len, ==, 3);
+	run = &g_array_index (runs, MmapfsResidentRun, 0);
+	g_assert_cmpuint (run->first, ==, 100);
+	g_assert_cmpuint (run->last, ==, 101);
+	/* Bit 0 alone counts: 3 is resident. */
+	run = &g_array_index (runs, MmapfsResidentRun, 1);
+	g_assert_cmpuint (run->first, ==, 104);
+	g_assert_cmpuint (run->last, ==, 104);
+	run = &g_array_index (runs, MmapfsResidentRun, 2);
+	g_assert_cmpuint (run->first, ==, 106);
+	g_assert_cmpuint (run->last, ==, 108);
+
+	none = mmapfs_mincore_runs (empty, 0, NULL);
+	g_assert_cmpuint (none->len, ==, 0);
+}
+
+/* The one way to set an error in MMAPFS_ERROR: mmapfs_set_error(). */
+static void
+test_set_error (void)
+{
+	g_autoptr (GError) error = NULL;
+
+	mmapfs_set_error (&error, ENOENT, "no mapping named \"%s\"", "db");
+	g_assert_error (error, MMAPFS_ERROR, ENOENT);
+	g_assert_cmpstr (error->message, ==, "no mapping named \"db\"");
+	/* A NULL location is allowed, as with g_set_error(). */
+	mmapfs_set_error (NULL, EIO, "ignored");
+	assert_errno (error, ENOENT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -436,5 +530,9 @@ main (int argc, char **argv)
 	ADD ("regex", test_regex);
 	ADD ("items-slices", test_items_slices);
 #undef ADD
+	g_test_add_func ("/region/find-bounds", test_find_bounds);
+	g_test_add_func ("/region/memrmem", test_memrmem);
+	g_test_add_func ("/region/mincore-runs", test_mincore_runs);
+	g_test_add_func ("/error/set-error", test_set_error);
 	return g_test_run ();
 }

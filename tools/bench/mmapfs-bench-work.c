@@ -26,7 +26,7 @@ errno_error (GError **error, const char *what, const char *path)
 {
 	int errsv = errno;
 
-	bench_set_error (error, errsv, "%s %s: %s", what, path, g_strerror (errsv));
+	mmapfs_set_error (error, errsv, "%s %s: %s", what, path, g_strerror (errsv));
 	return FALSE;
 }
 
@@ -67,7 +67,7 @@ drop_cache (int fd, guint64 size, GError **error)
 
 	r = posix_fadvise (fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (r != 0) {
-		bench_set_error (error, r, "posix_fadvise(DONTNEED): %s", g_strerror (r));
+		mmapfs_set_error (error, r, "posix_fadvise(DONTNEED): %s", g_strerror (r));
 		return FALSE;
 	}
 	map = mmap (NULL, size, PROT_READ, MAP_SHARED, fd, 0);
@@ -77,16 +77,16 @@ drop_cache (int fd, guint64 size, GError **error)
 	r = mincore (map, size, vec);
 	munmap (map, size);
 	if (r != 0) {
-		bench_set_error (error, errno, "mincore: %s", g_strerror (errno));
+		mmapfs_set_error (error, errno, "mincore: %s", g_strerror (errno));
 		return FALSE;
 	}
 	for (i = 0; i < pages; i++)
 		resident += vec[i] & 1;
 	if (resident * 100 > pages) {
-		bench_set_error (error, EBUSY,
-				 "the FUSE page cache kept %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-				 " pages after POSIX_FADV_DONTNEED",
-				 resident, pages);
+		mmapfs_set_error (error, EBUSY,
+				  "the FUSE page cache kept %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+				  " pages after POSIX_FADV_DONTNEED",
+				  resident, pages);
 		return FALSE;
 	}
 	return TRUE;
@@ -120,9 +120,9 @@ check_bytes (Bench *b, guint64 got, const char *path, GError **error)
 {
 	if (got == b->size)
 		return TRUE;
-	bench_set_error (error, EIO,
-			 "%s: read %" G_GUINT64_FORMAT " bytes, expected %" G_GUINT64_FORMAT, path,
-			 got, b->size);
+	mmapfs_set_error (error, EIO,
+			  "%s: read %" G_GUINT64_FORMAT " bytes, expected %" G_GUINT64_FORMAT, path,
+			  got, b->size);
 	return FALSE;
 }
 
@@ -203,8 +203,8 @@ work_memcpy (Bench *b, double *out_bps, double *out_cpu_ms_gib, GError **error)
 }
 
 /*
- * Runs the Python target: tools/bench-python.py maps the backing file with
- * Python's mmap and times 1 MiB slices over it; it prints
+ * Runs the Python target: tools/bench/bench-python.py maps the backing
+ * file with Python's mmap and times 1 MiB slices over it; it prints
  * "BYTES SECONDS BYTES_PER_SECOND".
  */
 gboolean
@@ -220,20 +220,20 @@ work_python (Bench *b, double *out_bps, GError **error)
 
 	if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
 			   &status, &local_error)) {
-		bench_set_error (error, ENOEXEC, "%s: %s", b->python, local_error->message);
+		mmapfs_set_error (error, ENOEXEC, "%s: %s", b->python, local_error->message);
 		return FALSE;
 	}
 	if (!bench_check_stop (error))
 		return FALSE;
 	if (!g_spawn_check_wait_status (status, NULL)) {
-		bench_set_error (error, EIO, "%s %s failed: %s", b->python, b->python_script,
-				 g_strstrip (err));
+		mmapfs_set_error (error, EIO, "%s %s failed: %s", b->python, b->python_script,
+				  g_strstrip (err));
 		return FALSE;
 	}
 	words = g_strsplit (g_strstrip (out), " ", 0);
 	if (g_strv_length (words) != 3 || g_ascii_strtoull (words[0], NULL, 10) != b->size) {
-		bench_set_error (error, EPROTO, "unexpected output from %s: %s", b->python_script,
-				 out);
+		mmapfs_set_error (error, EPROTO, "unexpected output from %s: %s", b->python_script,
+				  out);
 		return FALSE;
 	}
 	*out_bps = g_ascii_strtod (words[2], NULL);

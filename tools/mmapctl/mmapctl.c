@@ -47,7 +47,7 @@ enum {
 	OPT_FIND = 1 << 7,
 };
 
-static Options opts;
+static CtlOptions opts;
 
 typedef struct {
 	guint group;
@@ -99,7 +99,7 @@ static const OptionEntry option_entries[] = {
 	    "NEEDLE is hexadecimal bytes, such as 0d0a or 0d:0a", NULL } },
 };
 
-typedef gboolean (*CommandFunc) (Options *opts, char **args, guint n_args, GError **error);
+typedef gboolean (*CommandFunc) (CtlOptions *opts, char **args, guint n_args, GError **error);
 
 typedef struct {
 	const char *name;
@@ -160,7 +160,8 @@ print_usage (FILE *out)
 			 MAX (pad, 0), "", commands[i].summary);
 	}
 	fprintf (out, "\nPATH is a mapping (MOUNT/NAME), a whole mount, a file or a directory.\n"
-		      "Run \"mmapctl COMMAND --help\" for a command's options; see mmapctl(1).\n");
+		      "MmapfsResidentRun \"mmapctl COMMAND --help\" for a command's options; see "
+		      "mmapctl(1).\n");
 }
 
 static const Command *

@@ -12,6 +12,7 @@
  * grammar.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@
  * /proc/PID/fd/N must reach the kernel as it is.
  */
 static char *
-absolute_path (const char *path)
+path_for_control (const char *path)
 {
 	if (g_path_is_absolute (path))
 		return g_strdup (path);
@@ -46,18 +47,33 @@ append_option (GString *line, const char *option, const char *key, const char *v
 	return TRUE;
 }
 
-gboolean
-cmd_map (Options *opts, char **args, guint n_args, GError **error)
+/*
+ * Applies one `.control` line for @target's mount; a failure is prefixed
+ * with @target as the user wrote it.
+ */
+static gboolean
+control_one_line (const CtlTarget *target, const char *line, GError **error)
 {
-	g_autofree char *file = absolute_path (args[1]);
+	const char *lines[1] = { line };
+
+	if (!ctl_mount_control (target, lines, 1, NULL, error)) {
+		g_prefix_error (error, "%s: ", target->shown);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+cmd_map (CtlOptions *opts, char **args, guint n_args, GError **error)
+{
+	g_autofree char *file = path_for_control (args[1]);
 	g_autofree char *fallback = g_path_get_basename (file);
 	g_autofree char *escaped = NULL;
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autoptr (GString) line = NULL;
-	const char *lines[1];
 
 	(void) n_args;
-	target = target_resolve_new_mapping (args[0], fallback, error);
+	target = ctl_target_resolve_new_mapping (args[0], fallback, error);
 	if (target == NULL)
 		return FALSE;
 	if (!check_one_word ("the mapping's NAME", target->name, error))
@@ -71,24 +87,18 @@ cmd_map (Options *opts, char **args, guint n_args, GError **error)
 	    !append_option (line, "--length", "length", opts->length, error))
 		return FALSE;
 
-	lines[0] = line->str;
-	if (!mount_control (target, lines, 1, NULL, error)) {
-		g_prefix_error (error, "%s: ", target->shown);
-		return FALSE;
-	}
-	return TRUE;
+	return control_one_line (target, line->str, error);
 }
 
 gboolean
-cmd_anon (Options *opts, char **args, guint n_args, GError **error)
+cmd_anon (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autofree char *line = NULL;
-	const char *lines[1];
 
 	(void) opts;
 	(void) n_args;
-	target = target_resolve_new_mapping (args[0], NULL, error);
+	target = ctl_target_resolve_new_mapping (args[0], NULL, error);
 	if (target == NULL)
 		return FALSE;
 	if (!check_one_word ("the mapping's NAME", target->name, error) ||
@@ -96,34 +106,26 @@ cmd_anon (Options *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 
 	line = g_strdup_printf ("anon %s %s", target->name, args[1]);
-	lines[0] = line;
-	if (!mount_control (target, lines, 1, NULL, error)) {
-		g_prefix_error (error, "%s: ", target->shown);
-		return FALSE;
-	}
-	return TRUE;
+	return control_one_line (target, line, error);
 }
 
 /* Like rm(1): every name is tried and each failure reported as it comes. */
 gboolean
-cmd_unmap (Options *opts, char **args, guint n_args, GError **error)
+cmd_unmap (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	gboolean failed = FALSE;
 
 	(void) opts;
 	for (guint i = 0; i < n_args; i++) {
 		g_autoptr (GError) local_error = NULL;
-		g_autoptr (Target) target = NULL;
+		g_autoptr (CtlTarget) target = NULL;
 		g_autofree char *line = NULL;
-		const char *lines[1];
 
-		target = target_resolve_new_mapping (args[i], NULL, &local_error);
+		target = ctl_target_resolve_new_mapping (args[i], NULL, &local_error);
 		if (target != NULL &&
 		    check_one_word ("the mapping's NAME", target->name, &local_error)) {
 			line = g_strdup_printf ("unmap %s", target->name);
-			lines[0] = line;
-			if (!mount_control (target, lines, 1, NULL, &local_error))
-				g_prefix_error (&local_error, "%s: ", target->shown);
+			control_one_line (target, line, &local_error);
 		}
 		if (local_error != NULL)
 			report_error (local_error, &failed);
@@ -136,19 +138,20 @@ cmd_unmap (Options *opts, char **args, guint n_args, GError **error)
 }
 
 static const char *
-info_or (const Info *info, const char *key, const char *fallback)
+info_or (const MmapfsNodeInfo *info, const char *key, const char *fallback)
 {
-	const char *value = info_get (info, key);
+	const char *value = mmapfs_node_info_get (info, key);
 
 	return value != NULL ? value : fallback;
 }
 
 gboolean
-cmd_list (Options *opts, char **args, guint n_args, GError **error)
+cmd_list (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autoptr (GPtrArray) names = NULL;
-	g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) info_free);
+	g_autoptr (GPtrArray) infos =
+		g_ptr_array_new_with_free_func ((GDestroyNotify) mmapfs_node_info_free);
 	g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
 	static const char *const header[] = { "NAME", "ACCESS", "LENGTH", "RESIDENT",
 					      "ADVICE", "LOCKED", "PATH" };
@@ -156,17 +159,17 @@ cmd_list (Options *opts, char **args, guint n_args, GError **error)
 	char **row;
 
 	(void) n_args;
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
-	names = mount_list_mappings (mount, error);
+	names = ctl_mount_list_mappings (mount, error);
 	if (names == NULL)
 		return FALSE;
 
 	for (guint i = 0; i < names->len; i++) {
-		g_autoptr (Target) mapping = mount_mapping_target (mount, names->pdata[i]);
+		g_autoptr (CtlTarget) mapping = ctl_mount_mapping_target (mount, names->pdata[i]);
 		g_autoptr (GError) local_error = NULL;
-		Info *info = mapping_read_info (mapping, &local_error);
+		MmapfsNodeInfo *info = mapping_read_info (mapping, &local_error);
 
 		/* A mapping unmapped since the directory was read is simply gone. */
 		if (info == NULL && g_error_matches (local_error, MMAPFS_ERROR, ENOENT))
@@ -203,18 +206,19 @@ cmd_list (Options *opts, char **args, guint n_args, GError **error)
 	for (guint c = 0; c < G_N_ELEMENTS (header); c++)
 		widths[c] = strlen (header[c]);
 	for (guint i = 0; i < infos->len; i++) {
-		const Info *info = infos->pdata[i];
+		const MmapfsNodeInfo *info = infos->pdata[i];
 		guint64 length = 0;
 
 		row = g_new0 (char *, G_N_ELEMENTS (header) + 1);
-		info_get_u64 (info, "length", &length);
+		mmapfs_node_info_get_uint64 (info, "length", &length, NULL);
 		row[0] = g_strdup (info_or (info, "name", "?"));
 		row[1] = g_strdup (info_or (info, "access", "?"));
 		row[2] = format_size (length);
 		row[3] = g_strdup_printf ("%s/%s", info_or (info, "resident_pages", "?"),
 					  info_or (info, "total_pages", "?"));
 		row[4] = g_strdup (info_or (info, "advice", "?"));
-		row[5] = g_strdup (g_strcmp0 (info_get (info, "locked"), "1") == 0 ? "yes" : "no");
+		row[5] = g_strdup (
+			g_strcmp0 (mmapfs_node_info_get (info, "locked"), "1") == 0 ? "yes" : "no");
 		row[6] = g_strdup (info_or (info, "path", "?"));
 		for (guint c = 0; c < G_N_ELEMENTS (header); c++)
 			widths[c] = MAX (widths[c], (guint) g_utf8_strlen (row[c], -1));
@@ -237,14 +241,15 @@ cmd_list (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_stat (Options *opts, char **args, guint n_args, GError **error)
+cmd_stat (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
-	g_autoptr (Info) info = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
+	g_autoptr (MmapfsNodeInfo) info = NULL;
+	const char *const *keys;
 	guint width = 0;
 
 	(void) n_args;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	info = mapping_read_info (mapping, error);
@@ -261,17 +266,18 @@ cmd_stat (Options *opts, char **args, guint n_args, GError **error)
 		return TRUE;
 	}
 
-	for (guint i = 0; i < info->keys->len; i++)
-		width = MAX (width, strlen (info->keys->pdata[i]));
-	for (guint i = 0; i < info->keys->len; i++) {
-		const char *key = info->keys->pdata[i];
-		const char *value = info_get (info, key);
+	keys = mmapfs_node_info_get_keys (info);
+	for (guint i = 0; keys[i] != NULL; i++)
+		width = MAX (width, strlen (keys[i]));
+	for (guint i = 0; keys[i] != NULL; i++) {
+		const char *key = keys[i];
+		const char *value = mmapfs_node_info_get (info, key);
 		guint64 bytes;
 
 		/* Sizes also in a unit a person reads at a glance. */
 		if ((strcmp (key, "length") == 0 || strcmp (key, "file_size") == 0 ||
 		     g_str_has_prefix (key, "bytes_")) &&
-		    info_get_u64 (info, key, &bytes) && bytes >= 1024) {
+		    mmapfs_node_info_get_uint64 (info, key, &bytes, NULL) && bytes >= 1024) {
 			g_autofree char *human = format_size (bytes);
 
 			g_print ("%s:%*s %s (%s)\n", key, (int) (width - strlen (key)), "", value,
@@ -284,16 +290,16 @@ cmd_stat (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_resize (Options *opts, char **args, guint n_args, GError **error)
+cmd_resize (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autofree char *line = NULL;
 
 	(void) opts;
 	(void) n_args;
 	if (!check_one_word ("SIZE", args[1], error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	line = g_strdup_printf ("%s\n", args[1]);
@@ -302,7 +308,7 @@ cmd_resize (Options *opts, char **args, guint n_args, GError **error)
 
 /* The range of a subcommand: a positional START:LENGTH or --range, not both. */
 static gboolean
-get_range (Options *opts, char **args, guint n_args, guint index, Range *out_range,
+get_range (CtlOptions *opts, char **args, guint n_args, guint index, Range *out_range,
 	   GError **error)
 {
 	const char *text = NULL;
@@ -325,12 +331,13 @@ get_range (Options *opts, char **args, guint n_args, guint index, Range *out_ran
 }
 
 static gboolean
-print_advice_menu (Options *opts, const Target *mapping, GError **error)
+print_advice_menu (CtlOptions *opts, const CtlTarget *mapping, GError **error)
 {
 	g_autofree char *menu = mapping_read_node (mapping, "advise", error);
-	g_auto (GStrv) words = NULL;
+	g_autoptr (GError) local_error = NULL;
 	g_autoptr (JsonBuilder) builder = NULL;
-	const char *pattern = NULL;
+	g_autofree char *pattern = NULL;
+	g_auto (GStrv) names = NULL;
 
 	if (menu == NULL)
 		return FALSE;
@@ -339,26 +346,18 @@ print_advice_menu (Options *opts, const Target *mapping, GError **error)
 		return TRUE;
 	}
 
-	g_strstrip (menu);
-	words = g_strsplit_set (menu, " \t", -1);
+	/* The access pattern in effect is the one in brackets. */
+	if (!mmapfs_node_parse_advise_menu (menu, strlen (menu), &pattern, &names, &local_error)) {
+		mmapfs_set_error (error, local_error->code, "%s/advise: %s", mapping->shown,
+				  local_error->message);
+		return FALSE;
+	}
 	builder = json_builder_new ();
 	json_builder_begin_object (builder);
 	json_builder_set_member_name (builder, "advice");
 	json_builder_begin_array (builder);
-	for (guint i = 0; words[i] != NULL; i++) {
-		char *word = words[i];
-		gsize len = strlen (word);
-
-		if (len == 0)
-			continue;
-		/* The access pattern in effect is the one in brackets. */
-		if (len > 2 && word[0] == '[' && word[len - 1] == ']') {
-			word[len - 1] = '\0';
-			word++;
-			pattern = word;
-		}
-		json_builder_add_string_value (builder, word);
-	}
+	for (guint i = 0; names[i] != NULL; i++)
+		json_builder_add_string_value (builder, names[i]);
 	json_builder_end_array (builder);
 	json_builder_set_member_name (builder, "pattern");
 	if (pattern != NULL)
@@ -371,9 +370,9 @@ print_advice_menu (Options *opts, const Target *mapping, GError **error)
 }
 
 gboolean
-cmd_advise (Options *opts, char **args, guint n_args, GError **error)
+cmd_advise (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autoptr (GString) line = NULL;
 	Range range;
 
@@ -390,7 +389,7 @@ cmd_advise (Options *opts, char **args, guint n_args, GError **error)
 		return FALSE;
 	if (!get_range (opts, args, n_args, 2, &range, error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	if (n_args == 1)
@@ -406,9 +405,9 @@ cmd_advise (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_flush (Options *opts, char **args, guint n_args, GError **error)
+cmd_flush (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autoptr (GString) line = g_string_new (NULL);
 	const char *mode = NULL;
 	Range range;
@@ -423,7 +422,7 @@ cmd_flush (Options *opts, char **args, guint n_args, GError **error)
 		mode = "invalidate";
 	if (!get_range (opts, args, n_args, 1, &range, error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 
@@ -452,9 +451,9 @@ cmd_flush (Options *opts, char **args, guint n_args, GError **error)
 }
 
 gboolean
-cmd_move (Options *opts, char **args, guint n_args, GError **error)
+cmd_move (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mapping = NULL;
+	g_autoptr (CtlTarget) mapping = NULL;
 	g_autofree char *line = NULL;
 
 	(void) opts;
@@ -462,7 +461,7 @@ cmd_move (Options *opts, char **args, guint n_args, GError **error)
 	if (!check_one_word ("DEST", args[1], error) || !check_one_word ("SRC", args[2], error) ||
 	    !check_one_word ("COUNT", args[3], error))
 		return FALSE;
-	mapping = target_resolve_mapping (args[0], error);
+	mapping = ctl_target_resolve_mapping (args[0], error);
 	if (mapping == NULL)
 		return FALSE;
 	line = g_strdup_printf ("%s %s %s\n", args[1], args[2], args[3]);
@@ -497,7 +496,7 @@ json_add_command (JsonBuilder *builder, const MmapfsCommand *cmd)
 }
 
 static gboolean
-print_control_json (const Target *mount, const char *listing, GError **error)
+print_control_json (const CtlTarget *mount, const char *listing, GError **error)
 {
 	g_autoptr (JsonBuilder) builder = json_builder_new ();
 	g_auto (GStrv) lines = g_strsplit (listing, "\n", -1);
@@ -509,17 +508,16 @@ print_control_json (const Target *mount, const char *listing, GError **error)
 	json_builder_set_member_name (builder, "mappings");
 	json_builder_begin_array (builder);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		MmapfsCommand cmd = { 0 };
+		g_auto (MmapfsCommand) cmd = { 0 };
 		g_autoptr (GError) local_error = NULL;
 
 		if (!mmapfs_command_parse (lines[i], strlen (lines[i]), &cmd, &local_error)) {
-			ctl_set_error (error, EIO, "%s/.control: unexpected line %u: %s",
-				       mount->shown, i + 1, local_error->message);
+			mmapfs_set_error (error, EIO, "%s/.control: unexpected line %u: %s",
+					  mount->shown, i + 1, local_error->message);
 			return FALSE;
 		}
 		if (cmd.kind == MMAPFS_COMMAND_MAP || cmd.kind == MMAPFS_COMMAND_ANON)
 			json_add_command (builder, &cmd);
-		mmapfs_command_clear (&cmd);
 	}
 	json_builder_end_array (builder);
 	json_builder_end_object (builder);
@@ -527,23 +525,89 @@ print_control_json (const Target *mount, const char *listing, GError **error)
 	return TRUE;
 }
 
-gboolean
-cmd_save (Options *opts, char **args, guint n_args, GError **error)
+/*
+ * Writes @text to @file atomically, so an interrupted save never leaves
+ * half a tree behind: a new file beside it (mode 0666 less the umask),
+ * synced when @file exists already (a crash then leaves the old listing
+ * or the new one), then renamed over it. Each failure keeps the errno of
+ * the call that failed, which GLib's g_file_set_contents() would not.
+ */
+static gboolean
+write_file_atomically (const char *file, const char *text, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autofree char *tmp = g_strconcat (file, ".XXXXXX", NULL);
+	gboolean existed = g_file_test (file, G_FILE_TEST_EXISTS);
+	gsize len = strlen (text);
+	gsize done = 0;
+	int fd, err;
+
+	fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = errno;
+		mmapfs_set_error (error, err, "%s: %s", file, g_strerror (err));
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = write (fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		done += (gsize) n;
+	}
+	if (existed && fsync (fd) != 0)
+		goto fail;
+	err = close (fd);
+	fd = -1;
+	if (err != 0 || rename (tmp, file) != 0)
+		goto fail;
+	return TRUE;
+
+fail:
+	err = errno;
+	if (fd >= 0)
+		close (fd);
+	unlink (tmp);
+	mmapfs_set_error (error, err, "%s: %s", file, g_strerror (err));
+	return FALSE;
+}
+
+/* A whole file's bytes, the errno of open(2) or read(2) on failure. */
+static char *
+read_file (const char *file, GError **error)
+{
+	char *text;
+	int fd;
+
+	fd = open (file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		mmapfs_set_error (error, err, "%s", g_strerror (err));
+		return NULL;
+	}
+	text = read_fd_all (fd, NULL, error);
+	close (fd);
+	return text;
+}
+
+gboolean
+cmd_save (CtlOptions *opts, char **args, guint n_args, GError **error)
+{
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autofree char *listing = NULL;
 	const char *file = n_args > 1 ? args[1] : "-";
-	g_autoptr (GError) local_error = NULL;
 
 	if (opts->json && strcmp (file, "-") != 0) {
 		g_set_error (error, USAGE_ERROR, EINVAL,
 			     "--json prints on standard output; give no FILE");
 		return FALSE;
 	}
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
-	listing = mount_read_control (mount, error);
+	listing = ctl_mount_read_control (mount, error);
 	if (listing == NULL)
 		return FALSE;
 	if (opts->json)
@@ -552,18 +616,13 @@ cmd_save (Options *opts, char **args, guint n_args, GError **error)
 		fputs (listing, stdout);
 		return TRUE;
 	}
-	/* Atomically, so an interrupted save never leaves half a tree behind. */
-	if (!g_file_set_contents (file, listing, -1, &local_error)) {
-		ctl_set_error (error, EIO, "%s", local_error->message);
-		return FALSE;
-	}
-	return TRUE;
+	return write_file_atomically (file, listing, error);
 }
 
 gboolean
-cmd_restore (Options *opts, char **args, guint n_args, GError **error)
+cmd_restore (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
-	g_autoptr (Target) mount = NULL;
+	g_autoptr (CtlTarget) mount = NULL;
 	g_autofree char *contents = NULL;
 	g_auto (GStrv) lines = NULL;
 	g_autoptr (GPtrArray) commands = g_ptr_array_new ();
@@ -575,38 +634,42 @@ cmd_restore (Options *opts, char **args, guint n_args, GError **error)
 	guint failed = G_MAXUINT;
 
 	(void) opts;
-	mount = target_resolve_mount (args[0], error);
+	mount = ctl_target_resolve_mount (args[0], error);
 	if (mount == NULL)
 		return FALSE;
 	if (strcmp (file, "-") == 0)
 		contents = read_fd_all (STDIN_FILENO, NULL, &local_error);
 	else
-		g_file_get_contents (file, &contents, NULL, &local_error);
+		contents = read_file (file, &local_error);
 	if (contents == NULL) {
-		ctl_set_error (error, local_error->domain == MMAPFS_ERROR ? local_error->code : EIO,
-			       "%s: %s", shown_file, local_error->message);
+		mmapfs_set_error (error, local_error->code, "%s: %s", shown_file,
+				  local_error->message);
 		return FALSE;
 	}
 
-	/* Comments and blank lines cost the daemon nothing, but skipping them
-	 * here keeps the line numbers of messages those of the file. */
+	/*
+	 * Comments and blank lines cost the daemon nothing, but skipping them
+	 * here keeps the line numbers of messages those of the file. Which
+	 * lines they are is libmmapfs's call (MMAPFS_COMMAND_NONE); every
+	 * other line, well-formed or not, goes to the daemon, whose sentence
+	 * a refused one gets.
+	 */
 	lines = g_strsplit (contents, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++) {
-		const char *p = lines[i];
-		gsize len = strlen (p);
+		g_auto (MmapfsCommand) cmd = { 0 };
+		gsize len = strlen (lines[i]);
 
-		if (len > 0 && p[len - 1] == '\r')
+		if (len > 0 && lines[i][len - 1] == '\r')
 			lines[i][--len] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
+		if (mmapfs_command_parse (lines[i], len, &cmd, NULL) &&
+		    cmd.kind == MMAPFS_COMMAND_NONE)
 			continue;
 		g_ptr_array_add (commands, lines[i]);
 		g_array_append_val (line_numbers, (guint) { i + 1 });
 	}
 
-	if (!mount_control (mount, (const char *const *) commands->pdata, commands->len, &failed,
-			    &apply_error)) {
+	if (!ctl_mount_control (mount, (const char *const *) commands->pdata, commands->len,
+				&failed, &apply_error)) {
 		guint line_no;
 
 		/* No line to blame when .control itself could not be opened. */
@@ -616,13 +679,13 @@ cmd_restore (Options *opts, char **args, guint n_args, GError **error)
 		}
 		line_no = g_array_index (line_numbers, guint, failed);
 		if (failed == 0)
-			ctl_set_error (error, apply_error->code, "%s:%u: %s", shown_file, line_no,
-				       apply_error->message);
+			mmapfs_set_error (error, apply_error->code, "%s:%u: %s", shown_file,
+					  line_no, apply_error->message);
 		else
-			ctl_set_error (error, apply_error->code,
-				       "%s:%u: %s (the %u command%s before it stay%s applied)",
-				       shown_file, line_no, apply_error->message, failed,
-				       failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+			mmapfs_set_error (error, apply_error->code,
+					  "%s:%u: %s (the %u command%s before it stay%s applied)",
+					  shown_file, line_no, apply_error->message, failed,
+					  failed == 1 ? "" : "s", failed == 1 ? "s" : "");
 		return FALSE;
 	}
 	return TRUE;

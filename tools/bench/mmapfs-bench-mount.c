@@ -7,7 +7,7 @@
  * and the counters it reads from /proc.
  *
  * Every daemon started here is recorded in one list, and every exit path
- * of the program ends in mounts_stop_all(): a failure, a SIGINT or a
+ * of the program ends in bench_mounts_stop_all(): a failure, a SIGINT or a
  * SIGTERM unmounts (fusermount3 -u, then -z -u) and kills what was
  * started. The daemons run in their own process group so that a Ctrl-C on
  * the terminal reaches the bench only, which then tears down in order,
@@ -63,24 +63,12 @@ bench_install_signals (void)
 	sigaction (SIGHUP, &sa, NULL);
 }
 
-void
-bench_set_error (GError **error, int errnum, const char *format, ...)
-{
-	va_list args;
-	g_autofree char *message = NULL;
-
-	va_start (args, format);
-	message = g_strdup_vprintf (format, args);
-	va_end (args);
-	g_set_error_literal (error, MMAPFS_ERROR, errnum, message);
-}
-
 gboolean
 bench_check_stop (GError **error)
 {
 	if (bench_stop == 0)
 		return TRUE;
-	bench_set_error (error, EINTR, "interrupted by signal %d", (int)bench_stop);
+	mmapfs_set_error (error, EINTR, "interrupted by signal %d", (int)bench_stop);
 	return FALSE;
 }
 
@@ -120,7 +108,7 @@ proc_cpu_ns (pid_t pid, guint64 *out_ns, GError **error)
 	long ticks = sysconf (_SC_CLK_TCK);
 
 	if (!g_file_get_contents (path, &text, NULL, &local_error)) {
-		bench_set_error (error, ESRCH, "cannot read %s: %s", path, local_error->message);
+		mmapfs_set_error (error, ESRCH, "cannot read %s: %s", path, local_error->message);
 		return FALSE;
 	}
 	rest = strrchr (text, ')');
@@ -135,7 +123,7 @@ proc_cpu_ns (pid_t pid, guint64 *out_ns, GError **error)
 		  (G_GUINT64_CONSTANT (1000000000) / (guint64)ticks);
 	return TRUE;
 bad:
-	bench_set_error (error, EPROTO, "cannot parse %s", path);
+	mmapfs_set_error (error, EPROTO, "cannot parse %s", path);
 	return FALSE;
 }
 
@@ -193,14 +181,14 @@ bench_prepare_dir (Bench *b, GError **error)
 	if (statfs (base, &sfs) != 0 || statvfs (base, &svfs) != 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "%s: %s", base, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "%s: %s", base, g_strerror (errsv));
 		return FALSE;
 	}
 	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC) {
-		bench_set_error (error, EINVAL,
-				 "%s is on a %s: the backing file must live on a disk "
-				 "filesystem (give one with --dir)",
-				 base, sfs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs");
+		mmapfs_set_error (error, EINVAL,
+				  "%s is on a %s: the backing file must live on a disk "
+				  "filesystem (give one with --dir)",
+				  base, sfs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs");
 		return FALSE;
 	}
 	name = fs_type_name (sfs.f_type);
@@ -209,11 +197,11 @@ bench_prepare_dir (Bench *b, GError **error)
 	free_bytes = (guint64)svfs.f_bavail * svfs.f_frsize;
 	need = b->size + BENCH_SMALL_SIZE + 64 * 1024 * 1024;
 	if (free_bytes < need) {
-		bench_set_error (error, ENOSPC,
-				 "%s has %" G_GUINT64_FORMAT
-				 " MiB free; the run needs %" G_GUINT64_FORMAT
-				 " MiB (try a smaller --size)",
-				 base, free_bytes >> 20, need >> 20);
+		mmapfs_set_error (error, ENOSPC,
+				  "%s has %" G_GUINT64_FORMAT
+				  " MiB free; the run needs %" G_GUINT64_FORMAT
+				  " MiB (try a smaller --size)",
+				  base, free_bytes >> 20, need >> 20);
 		return FALSE;
 	}
 	/*
@@ -231,8 +219,8 @@ bench_prepare_dir (Bench *b, GError **error)
 	if (g_mkdtemp (template) == NULL) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "cannot create a folder in %s: %s", base,
-				 g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "cannot create a folder in %s: %s", base,
+				  g_strerror (errsv));
 		return FALSE;
 	}
 	b->workdir = g_steal_pointer (&template);
@@ -250,7 +238,7 @@ write_all (int fd, const guint8 *buf, gsize len, const char *path, GError **erro
 		if (n < 0) {
 			int errsv = errno;
 
-			bench_set_error (error, errsv, "writing %s: %s", path, g_strerror (errsv));
+			mmapfs_set_error (error, errsv, "writing %s: %s", path, g_strerror (errsv));
 			return FALSE;
 		}
 		buf += n;
@@ -269,7 +257,7 @@ make_file (const char *path, guint64 size, guint8 *block, GError **error)
 	if (fd < 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "creating %s: %s", path, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "creating %s: %s", path, g_strerror (errsv));
 		return FALSE;
 	}
 	for (done = 0; done < size; done += BENCH_BLOCK) {
@@ -285,7 +273,7 @@ make_file (const char *path, guint64 size, guint8 *block, GError **error)
 	if (fsync (fd) != 0 || close (fd) != 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "syncing %s: %s", path, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "syncing %s: %s", path, g_strerror (errsv));
 		return FALSE;
 	}
 	return TRUE;
@@ -311,14 +299,14 @@ bench_make_files (Bench *b, GError **error)
 	if (b->backing_fd < 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "opening %s: %s", b->backing, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "opening %s: %s", b->backing, g_strerror (errsv));
 		return FALSE;
 	}
 	map = mmap (NULL, b->size, PROT_READ, MAP_SHARED | MAP_POPULATE, b->backing_fd, 0);
 	if (map == MAP_FAILED) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "mapping %s: %s", b->backing, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "mapping %s: %s", b->backing, g_strerror (errsv));
 		return FALSE;
 	}
 	b->backing_map = map;
@@ -339,7 +327,8 @@ bench_warm_backing (Bench *b, double *out_resident, GError **error)
 	if (mincore (b->backing_map, b->size, vec) != 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "mincore on %s: %s", b->backing, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "mincore on %s: %s", b->backing,
+				  g_strerror (errsv));
 		return FALSE;
 	}
 	for (i = 0; i < b->pages; i++)
@@ -351,8 +340,8 @@ bench_warm_backing (Bench *b, double *out_resident, GError **error)
 		if (pread (b->backing_fd, b->buf, BENCH_BLOCK, off) < 0) {
 			int errsv = errno;
 
-			bench_set_error (error, errsv, "reading %s: %s", b->backing,
-					 g_strerror (errsv));
+			mmapfs_set_error (error, errsv, "reading %s: %s", b->backing,
+					  g_strerror (errsv));
 			return FALSE;
 		}
 	}
@@ -386,7 +375,7 @@ bench_remove_files (Bench *b)
 
 /* The last lines of a daemon's log, for error messages. */
 static char *
-log_tail (Mount *mount)
+log_tail (BenchMount *mount)
 {
 	g_autofree char *text = NULL;
 	gsize len = 0;
@@ -399,7 +388,7 @@ log_tail (Mount *mount)
 }
 
 static gboolean
-reap (Mount *mount, gboolean block)
+reap (BenchMount *mount, gboolean block)
 {
 	int status;
 	pid_t r;
@@ -418,7 +407,7 @@ reap (Mount *mount, gboolean block)
 }
 
 static gboolean
-wait_exit (Mount *mount, double seconds)
+wait_exit (BenchMount *mount, double seconds)
 {
 	double deadline = now_seconds () + seconds;
 
@@ -431,7 +420,7 @@ wait_exit (Mount *mount, double seconds)
 }
 
 gboolean
-mount_alive (Mount *mount, GError **error)
+bench_mount_alive (BenchMount *mount, GError **error)
 {
 	g_autofree char *tail = NULL;
 
@@ -441,11 +430,11 @@ mount_alive (Mount *mount, GError **error)
 	tail = mount->told ? g_strdup ("(its log is shown above)") : log_tail (mount);
 	mount->told = TRUE;
 	if (WIFSIGNALED (mount->status))
-		bench_set_error (error, ENOTCONN, "the %s daemon was killed by signal %d: %s",
-				 mount->label, WTERMSIG (mount->status), tail);
+		mmapfs_set_error (error, ENOTCONN, "the %s daemon was killed by signal %d: %s",
+				  mount->label, WTERMSIG (mount->status), tail);
 	else
-		bench_set_error (error, ENOTCONN, "the %s daemon exited with status %d: %s",
-				 mount->label, WEXITSTATUS (mount->status), tail);
+		mmapfs_set_error (error, ENOTCONN, "the %s daemon exited with status %d: %s",
+				  mount->label, WEXITSTATUS (mount->status), tail);
 	return FALSE;
 }
 
@@ -462,20 +451,20 @@ is_fuse_mount (const char *path)
  * waits until the mount appears, failing early (with the daemon's own
  * words) if it exits first.
  */
-Mount *
-mount_start (const char *daemon, const char *workdir, const char *label, const char *const *args,
-	     GError **error)
+BenchMount *
+bench_mount_start (const char *daemon, const char *workdir, const char *label,
+		   const char *const *args, GError **error)
 {
 	g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
-	Mount *mount;
+	BenchMount *mount;
 	double deadline;
 	int r;
 
 	if (all_mounts == NULL)
 		all_mounts = g_ptr_array_new ();
-	mount = g_new0 (Mount, 1);
+	mount = g_new0 (BenchMount, 1);
 	mount->label = g_strdup (label);
 	mount->mountpoint = g_strdup_printf ("%s/mnt-%s", workdir, label);
 	mount->log_path = g_strdup_printf ("%s/%s.log", workdir, label);
@@ -484,8 +473,8 @@ mount_start (const char *daemon, const char *workdir, const char *label, const c
 	if (mkdir (mount->mountpoint, 0700) != 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "creating %s: %s", mount->mountpoint,
-				 g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "creating %s: %s", mount->mountpoint,
+				  g_strerror (errsv));
 		return NULL;
 	}
 
@@ -509,19 +498,19 @@ mount_start (const char *daemon, const char *workdir, const char *label, const c
 	posix_spawn_file_actions_destroy (&actions);
 	if (r != 0) {
 		mount->pid = 0;
-		bench_set_error (error, r, "cannot start %s: %s", daemon, g_strerror (r));
+		mmapfs_set_error (error, r, "cannot start %s: %s", daemon, g_strerror (r));
 		return NULL;
 	}
 
 	deadline = now_seconds () + 20.0;
 	while (!is_fuse_mount (mount->mountpoint)) {
-		if (!mount_alive (mount, error) || !bench_check_stop (error))
+		if (!bench_mount_alive (mount, error) || !bench_check_stop (error))
 			return NULL;
 		if (now_seconds () > deadline) {
 			g_autofree char *tail = log_tail (mount);
 
-			bench_set_error (error, ETIMEDOUT,
-					 "the %s daemon did not mount in 20 s: %s", label, tail);
+			mmapfs_set_error (error, ETIMEDOUT,
+					  "the %s daemon did not mount in 20 s: %s", label, tail);
 			return NULL;
 		}
 		g_usleep (5000);
@@ -531,7 +520,7 @@ mount_start (const char *daemon, const char *workdir, const char *label, const c
 }
 
 char *
-mount_path (Mount *mount, const char *node)
+bench_mount_path (BenchMount *mount, const char *node)
 {
 	return g_build_filename (mount->mountpoint, node, NULL);
 }
@@ -541,16 +530,16 @@ mount_path (Mount *mount, const char *node)
  * read for the daemon's sentence (the transaction read of DESIGN §2.1).
  */
 gboolean
-mount_control (Mount *mount, const char *text, gsize len, GError **error)
+bench_mount_control (BenchMount *mount, const char *text, gsize len, GError **error)
 {
-	g_autofree char *path = mount_path (mount, ".control");
+	g_autofree char *path = bench_mount_path (mount, ".control");
 	int fd = open (path, O_RDWR | O_CLOEXEC);
 	gsize done = 0;
 
 	if (fd < 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "opening %s: %s", path, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "opening %s: %s", path, g_strerror (errsv));
 		return FALSE;
 	}
 	while (done < len) {
@@ -564,8 +553,8 @@ mount_control (Mount *mount, const char *text, gsize len, GError **error)
 			ssize_t got = pread (fd, outcome, sizeof outcome - 1, 0);
 
 			outcome[MAX (got, 0)] = '\0';
-			bench_set_error (error, errsv, "%s: %s (%s)", path, g_strerror (errsv),
-					 g_strstrip (outcome));
+			mmapfs_set_error (error, errsv, "%s: %s (%s)", path, g_strerror (errsv),
+					  g_strstrip (outcome));
 			close (fd);
 			return FALSE;
 		}
@@ -574,7 +563,7 @@ mount_control (Mount *mount, const char *text, gsize len, GError **error)
 	if (close (fd) != 0) {
 		int errsv = errno;
 
-		bench_set_error (error, errsv, "closing %s: %s", path, g_strerror (errsv));
+		mmapfs_set_error (error, errsv, "closing %s: %s", path, g_strerror (errsv));
 		return FALSE;
 	}
 	return TRUE;
@@ -599,7 +588,7 @@ fusermount (const char *const *argv)
  * Idempotent.
  */
 void
-mount_stop (Mount *mount)
+bench_mount_stop (BenchMount *mount)
 {
 	if (mount->mounted || is_fuse_mount (mount->mountpoint)) {
 		const char *const plain[] = { "fusermount3", "-u", mount->mountpoint, NULL };
@@ -622,14 +611,14 @@ mount_stop (Mount *mount)
 }
 
 void
-mounts_stop_all (void)
+bench_mounts_stop_all (void)
 {
 	if (all_mounts == NULL)
 		return;
 	for (guint i = 0; i < all_mounts->len; i++) {
-		Mount *mount = all_mounts->pdata[i];
+		BenchMount *mount = all_mounts->pdata[i];
 
-		mount_stop (mount);
+		bench_mount_stop (mount);
 		g_free (mount->label);
 		g_free (mount->mountpoint);
 		g_free (mount->log_path);

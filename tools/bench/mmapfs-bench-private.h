@@ -3,8 +3,8 @@
  * What the files of mmapfs-bench share: the targets and metrics it
  * measures, the run's options and state, the temporary tree and the
  * daemons it mounts (mmapfs-bench-mount.c), and the workloads that time
- * one target once (mmapfs-bench-work.c). mmapfs-bench.c runs the rounds
- * and prints the table, the goals and the JSON.
+ * one target once (mmapfs-bench-work.c). mmapfs-bench.c runs the rounds;
+ * mmapfs-bench-report.c prints the table and the JSON.
  *
  * Every number is a ratio to native file I/O on the same backing file in
  * the same run, so the workloads are built to be comparable: the same
@@ -28,16 +28,16 @@ G_BEGIN_DECLS
 #define BENCH_SMALL_SIZE 65536
 
 typedef enum {
-	TARGET_NATIVE,
-	TARGET_MEMCPY,
-	TARGET_PYTHON,
-	TARGET_AUTO,
-	TARGET_NEVER,
-	TARGET_ALWAYS,
+	BENCH_TARGET_NATIVE,
+	BENCH_TARGET_MEMCPY,
+	BENCH_TARGET_PYTHON,
+	BENCH_TARGET_AUTO,
+	BENCH_TARGET_NEVER,
+	BENCH_TARGET_ALWAYS,
 	N_TARGETS
-} Target;
+} BenchTarget;
 
-#define TARGET_IS_MMAPFS(t) ((t) >= TARGET_AUTO)
+#define BENCH_TARGET_IS_MMAPFS(t) ((t) >= BENCH_TARGET_AUTO)
 
 typedef enum {
 	METRIC_SEQ_READ_COLD,
@@ -73,7 +73,7 @@ typedef struct {
 	int status;	  /* wait status, once reaped */
 	gboolean mounted; /* until unmounted */
 	gboolean told;	  /* its exit has been reported with its log once */
-} Mount;
+} BenchMount;
 
 typedef struct {
 	/* Options */
@@ -108,9 +108,9 @@ typedef struct {
 
 	/* Targets: a reason when absent, the mount when an mmapfs mode */
 	char *skip[N_TARGETS];
-	Mount *mounts[N_TARGETS];
-	Mount *maps_one;
-	Mount *maps_many;
+	BenchMount *mounts[N_TARGETS];
+	BenchMount *maps_one;
+	BenchMount *maps_many;
 	char *maps_skip;
 
 	/*
@@ -125,24 +125,28 @@ typedef struct {
 } Bench;
 
 /* mmapfs-bench.c */
-const char *target_name (Target target);
+const char *bench_target_name (BenchTarget target);
+gboolean bench_target_available (Bench *b, BenchTarget t);
+
+/* mmapfs-bench-report.c: the table and the JSON */
+void bench_print_table (Bench *b, const char *daemon);
+void bench_print_json (Bench *b, const char *daemon);
 
 /* mmapfs-bench-mount.c: signals, the temporary tree, daemons, /proc */
 extern volatile sig_atomic_t bench_stop;
 void bench_install_signals (void);
 gboolean bench_check_stop (GError **error);
-void bench_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
 gboolean bench_prepare_dir (Bench *b, GError **error);
 gboolean bench_make_files (Bench *b, GError **error);
 gboolean bench_warm_backing (Bench *b, double *out_resident, GError **error);
 void bench_remove_files (Bench *b);
-Mount *mount_start (const char *daemon, const char *workdir, const char *label,
-		    const char *const *args, GError **error);
-gboolean mount_alive (Mount *mount, GError **error);
-gboolean mount_control (Mount *mount, const char *text, gsize len, GError **error);
-char *mount_path (Mount *mount, const char *node);
-void mount_stop (Mount *mount);
-void mounts_stop_all (void);
+BenchMount *bench_mount_start (const char *daemon, const char *workdir, const char *label,
+			       const char *const *args, GError **error);
+gboolean bench_mount_alive (BenchMount *mount, GError **error);
+gboolean bench_mount_control (BenchMount *mount, const char *text, gsize len, GError **error);
+char *bench_mount_path (BenchMount *mount, const char *node);
+void bench_mount_stop (BenchMount *mount);
+void bench_mounts_stop_all (void);
 gboolean proc_cpu_ns (pid_t pid, guint64 *out_ns, GError **error);
 guint64 thread_cpu_ns (void);
 double now_seconds (void);

@@ -38,7 +38,7 @@ pread_full (int fd, guint8 *buf, gsize count, guint64 offset, GError **error)
 
 			if (err == EINTR)
 				continue;
-			ctl_set_error (error, err, "%s", g_strerror (err));
+			mmapfs_set_error (error, err, "%s", g_strerror (err));
 			return -1;
 		}
 		if (n == 0)
@@ -46,27 +46,6 @@ pread_full (int fd, guint8 *buf, gsize count, guint64 offset, GError **error)
 		done += n;
 	}
 	return (gssize) done;
-}
-
-/* The last occurrence of @needle in @hay, like memmem() from the end. */
-static const guint8 *
-memrmem (const guint8 *hay, gsize hay_len, const guint8 *needle, gsize needle_len)
-{
-	gsize limit;
-
-	if (needle_len == 0 || hay_len < needle_len)
-		return NULL;
-	limit = hay_len - needle_len + 1;
-	while (limit > 0) {
-		const guint8 *p = memrchr (hay, needle[0], limit);
-
-		if (p == NULL)
-			return NULL;
-		if (memcmp (p, needle, needle_len) == 0)
-			return p;
-		limit = p - hay;
-	}
-	return NULL;
 }
 
 /* Searches [start, end) forward; -1 when absent, -2 on error. */
@@ -114,7 +93,7 @@ search_backward (int fd, guint64 start, guint64 end, const guint8 *needle, gsize
 
 		if (got < 0)
 			return -2;
-		hit = memrmem (buf, got, needle, needle_len);
+		hit = mmapfs_memrmem (buf, got, needle, needle_len);
 		if (hit != NULL)
 			return (gint64) (lo + (hit - buf));
 		if (lo == start)
@@ -171,18 +150,6 @@ parse_bound (const char *option, const char *text, gint64 *out_value, GError **e
 	return TRUE;
 }
 
-/* Python's rule for a slice bound: negative counts from the end, then clip. */
-static guint64
-clip_bound (gint64 bound, guint64 len)
-{
-	if (bound < 0) {
-		guint64 back = (guint64) (-(bound + 1)) + 1;
-
-		return back >= len ? 0 : len - back;
-	}
-	return MIN ((guint64) bound, len);
-}
-
 static gboolean
 search_regex (int fd, guint64 start, guint64 end, GRegex *regex, gboolean reverse,
 	      gint64 *out_index, gint64 *out_end, GError **error)
@@ -197,10 +164,10 @@ search_regex (int fd, guint64 start, guint64 end, GRegex *regex, gboolean revers
 	*out_index = -1;
 	*out_end = -1;
 	if (buf == NULL) {
-		ctl_set_error (error, ENOMEM,
-			       "--regex: %zu bytes do not fit in memory; narrow the search with "
-			       "--start and --end",
-			       len);
+		mmapfs_set_error (error, ENOMEM,
+				  "--regex: %zu bytes do not fit in memory; narrow the search with "
+				  "--start and --end",
+				  len);
 		return FALSE;
 	}
 	if (len > 0) {
@@ -219,16 +186,16 @@ search_regex (int fd, guint64 start, guint64 end, GRegex *regex, gboolean revers
 		g_match_info_next (match, &local_error);
 	}
 	if (local_error != NULL) {
-		ctl_set_error (error, EINVAL, "--regex: %s", local_error->message);
+		mmapfs_set_error (error, EINVAL, "--regex: %s", local_error->message);
 		return FALSE;
 	}
 	return TRUE;
 }
 
 static gboolean
-search (Options *opts, char **args, gboolean reverse, GError **error)
+search (CtlOptions *opts, char **args, gboolean reverse, GError **error)
 {
-	g_autoptr (Target) target = NULL;
+	g_autoptr (CtlTarget) target = NULL;
 	g_autoptr (GBytes) needle = NULL;
 	g_autoptr (GRegex) regex = NULL;
 	g_autofree char *data_path = NULL;
@@ -265,16 +232,16 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 		needle = g_bytes_new (args[1], strlen (args[1]));
 	}
 
-	target = target_resolve (args[0], error);
+	target = ctl_target_resolve (args[0], error);
 	if (target == NULL)
 		return FALSE;
-	if (target->kind == TARGET_MAPPING) {
+	if (target->kind == CTL_TARGET_MAPPING) {
 		data_path = g_build_filename (target->dir, "data", NULL);
-	} else if (target->kind == TARGET_FILE) {
+	} else if (target->kind == CTL_TARGET_FILE) {
 		data_path = g_strdup (target->path);
 	} else {
-		ctl_set_error (error, EINVAL, "%s: neither a mapping nor a regular file",
-			       target->shown);
+		mmapfs_set_error (error, EINVAL, "%s: neither a mapping nor a regular file",
+				  target->shown);
 		return FALSE;
 	}
 
@@ -282,11 +249,11 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 	if (fd < 0) {
 		int err = errno;
 
-		ctl_set_error (error, err, "%s: %s", target->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", target->shown, g_strerror (err));
 		return FALSE;
 	}
 	/* A mapping's length is its size node, read afresh; a file's, fstat's. */
-	if (target->kind == TARGET_MAPPING) {
+	if (target->kind == CTL_TARGET_MAPPING) {
 		if (!mapping_read_u64 (target, "size", &len, error)) {
 			close (fd);
 			return FALSE;
@@ -297,11 +264,10 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 		int err = errno;
 
 		close (fd);
-		ctl_set_error (error, err, "%s: %s", target->shown, g_strerror (err));
+		mmapfs_set_error (error, err, "%s: %s", target->shown, g_strerror (err));
 		return FALSE;
 	}
-	start = clip_bound (start_bound, len);
-	end = clip_bound (end_bound, len);
+	mmapfs_find_bounds (start_bound, end_bound, len, &start, &end);
 
 	if (regex != NULL) {
 		gboolean ok = search_regex (fd, start, end, regex, reverse, &index, &match_end,
@@ -349,14 +315,14 @@ search (Options *opts, char **args, gboolean reverse, GError **error)
 }
 
 gboolean
-cmd_find (Options *opts, char **args, guint n_args, GError **error)
+cmd_find (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	(void) n_args;
 	return search (opts, args, FALSE, error);
 }
 
 gboolean
-cmd_rfind (Options *opts, char **args, guint n_args, GError **error)
+cmd_rfind (CtlOptions *opts, char **args, guint n_args, GError **error)
 {
 	(void) n_args;
 	return search (opts, args, TRUE, error);
