@@ -12,8 +12,6 @@
 
 G_BEGIN_DECLS
 
-void mmapfs_set_error (GError **error, int errnum, const char *format, ...) G_GNUC_PRINTF (3, 4);
-
 /*
  * The sentence of a resize to 0 bytes, refused both by the size node's
  * parser (parse-node.c) and by the region itself (region-ops.c).
