@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Helpers shared by the library's own files and never installed: the one
- * way to set an error, a cleanup type for file descriptors (GLib 2.74 has
- * no g_autofd), and the SIGBUS guard that turns a fault on a truncated
+ * Helpers shared by the library's own files and never installed: a
+ * cleanup type for file descriptors (GLib 2.74 has no g_autofd), and the SIGBUS guard that turns a fault on a truncated
  * file into EIO.
  */
 #pragma once
