@@ -60,3 +60,24 @@ fuzz_commands_equal (const MmapfsCommand *a, const MmapfsCommand *b)
 	       g_strcmp0 (a->path, b->path) == 0 && a->access == b->access &&
 	       a->offset == b->offset && a->length == b->length;
 }
+
+/*
+ * Parses @line, the canonical line of @cmd, into @again and checks that it
+ * gives @cmd back. The canonical line can outgrow MMAPFS_LINE_MAX (it
+ * spells out every option in decimal), and is then refused as too long:
+ * FALSE. Any other refusal is a bug.
+ */
+static inline gboolean
+fuzz_reparse (const MmapfsCommand *cmd, const char *line, MmapfsCommand *again)
+{
+	GError *error = NULL;
+
+	if (!mmapfs_command_parse (line, strlen (line), again, &error)) {
+		g_assert_cmpuint (strlen (line), >, MMAPFS_LINE_MAX);
+		g_assert_error (error, MMAPFS_ERROR, EINVAL);
+		g_error_free (error);
+		return FALSE;
+	}
+	g_assert_true (fuzz_commands_equal (cmd, again));
+	return TRUE;
+}

@@ -449,6 +449,7 @@ static void
 test_memrmem (void)
 {
 	static const char hay[] = "abcabcab";
+	static const char aab[] = "aab";
 	gsize len = strlen (hay);
 
 	g_assert_true (mmapfs_memrmem (hay, len, "abc", 3) == hay + 3);
@@ -458,7 +459,7 @@ test_memrmem (void)
 	g_assert_null (mmapfs_memrmem (hay, len, "abcabcabc", 9));
 	g_assert_null (mmapfs_memrmem (hay, len, "cc", 2));
 	/* A first byte that matches where the rest does not. */
-	g_assert_true (mmapfs_memrmem ("aab", 3, "ab", 2) == (const void *) ("aab" + 1));
+	g_assert_true (mmapfs_memrmem (aab, 3, "ab", 2) == aab + 1);
 	g_assert_null (mmapfs_memrmem ("aaa", 3, "ab", 2));
 	/* Python's rule: an empty needle is found at the end. */
 	g_assert_true (mmapfs_memrmem (hay, len, "", 0) == hay + len);
