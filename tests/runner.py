@@ -47,12 +47,22 @@ def fuse_problem():
         return f'/dev/fuse cannot be opened: {e.strerror}'
 
 
-def names_a_test(arg, here):
-    """True when ARG (a pytest argument) is a test file or node id."""
+def as_test(arg, here):
+    """ARG as a test file or node id pytest can find, or None if it is not one.
+
+    A path may be given as it stands from the current directory, from the
+    suite's directory or from the top of the source tree
+    (`tests/tools/test_vm.py::test_touch_and_evict_file`).
+    """
     if arg.startswith('-'):
-        return False
-    path = arg.split('::')[0]
-    return os.path.exists(path) or os.path.exists(os.path.join(here, path))
+        return None
+    path, sep, node = arg.partition('::')
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for base in (os.getcwd(), here, top):
+        candidate = os.path.join(base, path)
+        if path and os.path.exists(candidate):
+            return os.path.abspath(candidate) + sep + node
+    return None
 
 
 def main():
@@ -82,7 +92,10 @@ def main():
     build_root = os.environ.get('MMAPFS_BUILD_ROOT')
     if build_root:
         args.append(f'--junitxml={os.path.join(build_root, "meson-logs", f"pytest-{suite}.xml")}')
-    if not any(names_a_test(a, here) for a in rest):
+    tests = [as_test(a, here) for a in rest]
+    if any(tests):
+        rest = [t or a for t, a in zip(tests, rest)]
+    else:
         args += files or [here]
     rc = pytest.main(args + rest)
     if rc == pytest.ExitCode.NO_TESTS_COLLECTED:
