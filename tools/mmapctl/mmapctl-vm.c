@@ -237,6 +237,30 @@ drop_leftovers (const CtlTarget *target, const Range *range)
 }
 
 /*
+ * What the daemon's mapping still holds after one round: pages pageout
+ * could not isolate because they sat in another CPU's batch. The fadvise
+ * of drop_leftovers drained every batch, so one more pageout of what is
+ * still resident takes them; its failure changes nothing already done.
+ */
+static void
+page_out_again (const CtlTarget *target, const Range *range)
+{
+	g_autoptr (Residency) r = ctl_target_residency (target, range, NULL);
+
+	if (r == NULL || r->resident == 0)
+		return;
+	for (guint i = 0; i < r->runs->len; i++) {
+		const MmapfsResidentRun *run = &g_array_index (r->runs, MmapfsResidentRun, i);
+
+		if (!mapping_advise_span (target, "pageout", run->first * r->page_size,
+					  span_bytes (r, run->first, run->last - run->first + 1),
+					  NULL, NULL, NULL))
+			return;
+	}
+	drop_leftovers (target, range);
+}
+
+/*
  * Pages out the resident runs of one target: populate each (no I/O, they
  * are resident) so this mapping holds them, then pageout (see the top of
  * the file for why).
@@ -301,6 +325,8 @@ evict_one (const CtlOptions *opts, const CtlTarget *target, const Range *range, 
 	g_clear_pointer (&region, mmapfs_region_unref);
 	if (ok)
 		drop_leftovers (target, range);
+	if (ok && target->kind == CTL_TARGET_MAPPING)
+		page_out_again (target, range);
 	return ok;
 }
 
